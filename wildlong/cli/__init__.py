@@ -1,0 +1,61 @@
+"""The ``wildlong`` command line: a thin face over the stages.
+
+Subcommands live in their own modules and are imported only when used, so ``wildlong --help``
+stays fast (no torch, no driver import).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+import click
+
+from wildlong import __version__
+from wildlong.errors import WildLongError
+
+# name -> "module:attribute" of a click command or group.
+COMMANDS: dict[str, str] = {
+    "neo4j": "wildlong.cli.neo4j_cmd:neo4j",
+    "graph": "wildlong.cli.graph_cmd:graph",
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported on first use; ``WildLongError`` becomes one line."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(COMMANDS))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in COMMANDS:
+            module_name, attr = COMMANDS[cmd_name].split(":")
+            command = getattr(importlib.import_module(module_name), attr)
+            assert isinstance(command, click.Command)
+            return command
+        return super().get_command(ctx, cmd_name)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except WildLongError as exc:
+            raise click.ClickException(exc.one_line()) from None
+
+
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+@click.group(cls=LazyGroup, context_settings=CONTEXT_SETTINGS)
+@click.version_option(__version__, "--version", prog_name="wildlong")
+def main() -> None:
+    """Synthesize realistic long-context instruction data from real user needs.
+
+    \b
+    Quick start (no Docker, no API key):
+      wildlong neo4j start          # install and run a password-protected Neo4j 5.26 on 127.0.0.1
+      wildlong neo4j status         # where it listens, where Neo4j Browser is
+      wildlong run configs/quickstart.yaml
+
+    Any other Neo4j (Docker, Aura, a cluster) is used through NEO4J_URI, NEO4J_USER,
+    NEO4J_PASSWORD and NEO4J_DATABASE. Run `wildlong COMMAND --help` for each stage.
+    """

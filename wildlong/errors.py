@@ -1,0 +1,50 @@
+"""One root exception with a few typed subclasses.
+
+At the CLI every ``WildLongError`` becomes one clear line: what went wrong, where, and what to do.
+"""
+
+from __future__ import annotations
+
+
+class WildLongError(Exception):
+    """Root of every error the project raises on purpose.
+
+    ``hint`` says what the user can do about it; the CLI prints ``message (hint)`` on one line.
+    """
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def one_line(self) -> str:
+        text = self.message if not self.hint else f"{self.message} — {self.hint}"
+        return " ".join(text.split())
+
+
+class ConfigError(WildLongError):
+    """A configuration value, file or flag is wrong."""
+
+
+class InputError(WildLongError):
+    """Input data is malformed (file:line says where)."""
+
+
+class ToolMissingError(WildLongError):
+    """A program the project needs (java, mvn) is missing or too old."""
+
+
+class GraphError(WildLongError):
+    """Neo4j could not be reached, started or queried."""
+
+
+class QueryRefused(GraphError):
+    """A user-supplied Cypher query was refused (for example: it writes)."""
+
+
+class LLMError(WildLongError):
+    """The LLM endpoint failed in a way that stops the run (not a single bad record)."""
+
+
+class BudgetExceeded(LLMError):
+    """The run reached its ``--max-cost`` limit and stopped cleanly."""
