@@ -6,7 +6,6 @@ import socket
 from pathlib import Path
 
 from wildlong.cypher import query
-
 from wildlong.graph import Graph
 from wildlong.neo4j_server.server import ManagedNeo4j
 from wildlong.neo4j_server.settings import ServerSettings

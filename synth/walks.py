@@ -1,0 +1,293 @@
+"""Weighted random walks over the co-occurrence graph, run in Neo4j.
+
+Python holds each walk's state (current node, fields on the path, a seeded uniform draw per step);
+one batched Cypher query per step moves every walk in flight (``cypher/walks/step.cypher``): it gathers
+the candidates — neighbours whose field is not yet on the path — and picks by cumulative weight.
+The same driver loop runs the NumPy reference sampler (``synth.walk_numpy``) so that both give the same
+paths for the same seed; ``independent`` samples each field from its marginal, without the graph.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+import neo4j
+import numpy as np
+from pydantic import BaseModel, Field
+
+from wildlong import cypher
+from wildlong.errors import ConfigError
+
+cypher.require("walks/start_candidates", "walks/step", "walks/doc_types")
+
+Strategy = Literal["weighted", "uniform", "independent"]
+# Draws come in fixed chunks so that a walk's random numbers never depend on the batch size.
+CHUNK = 1024
+
+
+class WalkConfig(BaseModel):
+    """How walks are sampled (the paper: weighted, N = 6)."""
+
+    strategy: Strategy = Field("weighted", description="weighted | uniform (ignore weights) | independent")
+    length: int = Field(
+        6, ge=2, le=13, description="N: stop after this many nodes (the paper compares 4, 6, 8)"
+    )
+    min_length: int = Field(3, ge=1, description="drop walks that hit a dead end before this many nodes")
+    walks: int = Field(1000, ge=1, description="walks to keep in all, spread over doc types by their size")
+    doc_types: list[str] | None = Field(None, description="only these doc types (default: all)")
+    seed: int = 0
+    batch_size: int = Field(4096, ge=1, description="walks in flight per Cypher step query")
+    max_attempts: float = Field(5.0, ge=1, description="give up on a doc type after walks x this attempts")
+
+
+class Walk(BaseModel):
+    """One sampled path: the values an instruction will combine."""
+
+    walk_id: str
+    doc_type: str
+    node_ids: list[str]
+    fields: list[str]
+    values: list[str]
+    weights: list[float] = Field(description="weight of each edge taken (empty for independent)")
+    strategy: Strategy
+    seed: int
+    index: int = Field(description="attempt index within its doc type (the draws it used)")
+
+
+@dataclass
+class StartTable:
+    """A doc type's values, ordered by key, for count-proportional start draws and marginals."""
+
+    keys: list[str]
+    fields: list[str]
+    values: list[str]
+    counts: np.ndarray
+
+    @classmethod
+    def load(cls, driver: neo4j.Driver, database: str, doc_type: str) -> StartTable:
+        records, _, _ = driver.execute_query(
+            cypher.query("walks/start_candidates").text,
+            doc_type=doc_type,
+            database_=database,
+            routing_=neo4j.RoutingControl.READ,
+        )
+        return cls(
+            keys=[r["key"] for r in records],
+            fields=[r["field"] for r in records],
+            values=[r["value"] for r in records],
+            counts=np.array([float(r["count"]) for r in records], dtype=np.float64),
+        )
+
+
+@dataclass
+class StepRequest:
+    walk: int
+    key: str
+    fields: list[str]
+    u: float
+
+
+@dataclass
+class Pick:
+    key: str
+    field: str
+    value: str
+    weight: float
+
+
+class Stepper(Protocol):
+    def step(self, requests: Sequence[StepRequest]) -> dict[int, Pick]: ...
+
+
+@dataclass
+class CypherStepper:
+    """Moves every walk in flight with one query per step, inside Neo4j."""
+
+    driver: neo4j.Driver
+    database: str
+    uniform: bool = False
+    queries: int = 0
+
+    def step(self, requests: Sequence[StepRequest]) -> dict[int, Pick]:
+        if not requests:
+            return {}
+        rows = [{"id": r.walk, "key": r.key, "fields": r.fields, "u": r.u} for r in requests]
+        records, _, _ = self.driver.execute_query(
+            cypher.query("walks/step").text,
+            walks=rows,
+            uniform=self.uniform,
+            database_=self.database,
+            routing_=neo4j.RoutingControl.READ,
+        )
+        self.queries += 1
+        return {r["walk"]: Pick(r["key"], r["field"], r["value"], float(r["weight"])) for r in records}
+
+
+@dataclass
+class WalkStats:
+    """What the sampler kept and dropped, by reason."""
+
+    kept: int = 0
+    dropped: Counter[str] = field(default_factory=Counter)
+    per_doc_type: Counter[str] = field(default_factory=Counter)
+
+
+def draws(seed: int, doc_index: int, chunk: int, width: int) -> np.ndarray:
+    """The uniforms of one chunk of attempts: row i belongs to attempt chunk*CHUNK + i."""
+    return np.random.default_rng([seed, doc_index, chunk]).random((CHUNK, width))
+
+
+def pick_start(table: StartTable, u: float) -> int:
+    cum = np.cumsum(table.counts)
+    return int(min(np.searchsorted(cum, u * cum[-1], side="right"), len(cum) - 1))
+
+
+def run_walks(
+    starts: StartTable, stepper: Stepper, cfg: WalkConfig, doc_type: str, doc_index: int, wanted: int,
+    stats: WalkStats,
+) -> Iterator[Walk]:  # fmt: skip
+    """Walks of one doc type: ``wanted`` distinct paths of at least ``min_length`` nodes."""
+    if not starts.keys:
+        stats.dropped["doc_type_without_values"] += 1
+        return
+    seen: set[tuple[str, ...]] = set()
+    produced, attempt, limit = 0, 0, int(wanted * cfg.max_attempts)
+    while produced < wanted and attempt < limit:
+        chunk, first = divmod(attempt, CHUNK)
+        take = min(CHUNK - first, limit - attempt, cfg.batch_size, (wanted - produced) * 2 + 16)
+        rows = draws(cfg.seed, doc_index, chunk, cfg.length * 2)[first : first + take]
+        if cfg.strategy == "independent":
+            paths = [_independent(starts, row, cfg.length) for row in rows]
+        else:
+            paths = _advance(starts, stepper, rows, cfg.length)
+        for offset, path in enumerate(paths):
+            reason = _reject(path, cfg, seen)
+            if reason:
+                stats.dropped[reason] += 1
+                continue
+            seen.add(tuple(sorted(path.keys)))
+            stats.kept += 1
+            stats.per_doc_type[doc_type] += 1
+            produced += 1
+            yield path.to_walk(cfg, doc_type, doc_index, attempt + offset)
+            if produced >= wanted:
+                break
+        attempt += take
+    if produced < wanted:
+        stats.dropped["doc_type_exhausted"] += wanted - produced
+
+
+@dataclass
+class _Path:
+    keys: list[str]
+    fields: list[str]
+    values: list[str]
+    weights: list[float]
+
+    def add(self, p: Pick) -> None:
+        self.keys.append(p.key)
+        self.fields.append(p.field)
+        self.values.append(p.value)
+        self.weights.append(p.weight)
+
+    def to_walk(self, cfg: WalkConfig, doc_type: str, doc_index: int, index: int) -> Walk:
+        return Walk(
+            walk_id=f"{cfg.strategy}-s{cfg.seed}-d{doc_index}-{index}",
+            doc_type=doc_type, node_ids=self.keys, fields=self.fields, values=self.values,
+            weights=self.weights, strategy=cfg.strategy, seed=cfg.seed, index=index,
+        )  # fmt: skip
+
+
+def _reject(path: _Path, cfg: WalkConfig, seen: set[tuple[str, ...]]) -> str | None:
+    if len(path.keys) < cfg.min_length:
+        return "too_short"
+    if tuple(sorted(path.keys)) in seen:
+        return "duplicate"
+    return None
+
+
+def _advance(starts: StartTable, stepper: Stepper, rows: np.ndarray, length: int) -> list[_Path]:
+    """Move a batch of walks in lockstep; column 0 draws the start, column k the k-th step."""
+    paths = [_start(starts, float(u)) for u in rows[:, 0]]
+    active = list(range(len(paths)))
+    for step in range(1, length):
+        requests = [StepRequest(w, paths[w].keys[-1], paths[w].fields, float(rows[w, step])) for w in active]
+        picks = stepper.step(requests)
+        active = [w for w in active if w in picks]
+        for w in active:
+            paths[w].add(picks[w])
+        if not active:
+            break
+    return paths
+
+
+def _start(starts: StartTable, u: float) -> _Path:
+    i = pick_start(starts, u)
+    return _Path([starts.keys[i]], [starts.fields[i]], [starts.values[i]], [])
+
+
+def _independent(starts: StartTable, row: np.ndarray, length: int) -> _Path:
+    """No graph: a start as above, then other fields chosen uniformly, each value from its marginal."""
+    path = _start(starts, float(row[0]))
+    by_field: dict[str, list[int]] = {}
+    for i, f in enumerate(starts.fields):
+        by_field.setdefault(f, []).append(i)
+    others = sorted(f for f in by_field if f != path.fields[0])
+    for k in range(1, length):
+        if not others:
+            break
+        chosen = others.pop(min(int(row[2 * k - 1] * len(others)), len(others) - 1))
+        members = by_field[chosen]
+        sub = StartTable([starts.keys[i] for i in members], [chosen] * len(members),
+                         [starts.values[i] for i in members], starts.counts[members])  # fmt: skip
+        j = pick_start(sub, float(row[2 * k]))
+        path.add(Pick(sub.keys[j], chosen, sub.values[j], 0.0))
+    path.weights = []
+    return path
+
+
+def doc_type_sizes(driver: neo4j.Driver, database: str) -> dict[str, int]:
+    records, _, _ = driver.execute_query(
+        cypher.query("walks/doc_types").text, database_=database, routing_=neo4j.RoutingControl.READ
+    )
+    return {r["name"]: int(r["size"] or 0) for r in records}
+
+
+def allocate(sizes: dict[str, int], total: int) -> dict[str, int]:
+    """Spread ``total`` walks over doc types in proportion to their sizes (largest remainder)."""
+    names = sorted(sizes)
+    weight = np.array([max(sizes[n], 0) for n in names], dtype=np.float64)
+    if weight.sum() == 0:
+        weight[:] = 1.0
+    exact = weight / weight.sum() * total
+    base = np.floor(exact).astype(int)
+    order = np.argsort(-(exact - base), kind="stable")
+    for i in order[: total - int(base.sum())]:
+        base[i] += 1
+    return {n: int(b) for n, b in zip(names, base, strict=True) if b > 0}
+
+
+def sample_walks(
+    driver: neo4j.Driver, database: str, cfg: WalkConfig, stats: WalkStats, stepper: Stepper | None = None
+) -> Iterator[Walk]:
+    """All walks of a run, doc type by doc type (sorted by name), with the Cypher stepper by default."""
+    sizes = doc_type_sizes(driver, database)
+    if cfg.doc_types:
+        missing = sorted(set(cfg.doc_types) - set(sizes))
+        if missing:
+            raise ConfigError(
+                f"no doc type named {', '.join(missing)} in the graph (it has: {', '.join(sizes)})"
+            )
+        sizes = {k: v for k, v in sizes.items() if k in cfg.doc_types}
+    if not sizes:
+        raise ConfigError(
+            "the graph has no doc types", hint="load extraction records first (`wildlong load`)"
+        )
+    stepper = stepper or CypherStepper(driver, database, uniform=cfg.strategy == "uniform")
+    doc_index = {name: i for i, name in enumerate(sorted(doc_type_sizes(driver, database)))}
+    for name, wanted in allocate(sizes, cfg.walks).items():
+        starts = StartTable.load(driver, database, name)
+        yield from run_walks(starts, stepper, cfg, name, doc_index[name], wanted, stats)
