@@ -1,0 +1,418 @@
+"""The one LLM interface: every stage's calls go through :class:`LLMClient` over ``openai.AsyncOpenAI``.
+
+One place owns bounded/adaptive concurrency, retries (backoff with jitter, ``Retry-After``), the per-request
+timeout (slot waits excluded), structured output with one repair, the persistent cache, accounting and the
+``max_cost`` budget. A bad record comes back as ``LLMResult(ok=False, reason=...)``; only what stops every
+record raises: :class:`BudgetExceeded`, and :class:`LLMError` for a wrong key/model/URL or a dead endpoint.
+
+    client = LLMClient(resolve_settings(LLMSettings(...)))
+    result = await client.structured(template.render(text=t), MySchema, stage="extract", template=template)
+    results = client.run([LLMRequest(...), ...])        # sync, in input order, with a progress bar
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any, TypeVar, cast
+
+import openai
+from pydantic import BaseModel
+
+from wildlong.errors import ConfigError, LLMError
+from wildlong.llm import structured as so
+from wildlong.llm.accounting import Accounting, PriceTable
+from wildlong.llm.cache import ResponseCache, cache_key
+from wildlong.llm.calls import KNOWN_PARAMS, LLMRequest, LLMResult, RawReply
+from wildlong.llm.concurrency import AdaptiveLimiter
+from wildlong.llm.prompts import ChatMessage, PromptTemplate
+from wildlong.llm.retry import Failure, classify, retry_delay
+from wildlong.llm.settings import LLMSettings
+from wildlong.llm.tokens import Estimate, count_messages, count_text
+
+M = TypeVar("M", bound=BaseModel)
+DEAD_ENDPOINT_RECORDS = 3  # records failed for "connection" in a row before the run stops
+
+
+class _Fetched:
+    """One logical call's outcome: a reply (fresh or cached) or the last failure."""
+
+    __slots__ = ("attempts", "cached", "failure", "reply")
+
+    def __init__(self, reply: RawReply | None, failure: Failure | None, cached: bool, attempts: int) -> None:
+        self.reply, self.failure, self.cached, self.attempts = reply, failure, cached, attempts
+
+
+class LLMClient:
+    """Chat completions against one OpenAI-compatible endpoint and model (see the module docstring)."""
+
+    def __init__(
+        self, settings: LLMSettings, *, prices: PriceTable | None = None, rng: random.Random | None = None
+    ) -> None:
+        self.settings = settings
+        self.model = settings.model or ""
+        self.accounting = Accounting(
+            prices or PriceTable.load(settings.prices_path), max_cost=settings.max_cost
+        )
+        if settings.max_cost is not None and self.accounting.prices.price_for(self.model) is None:
+            raise ConfigError(
+                f"--max-cost needs a price for model {self.model!r}", hint="add it with --prices FILE"
+            )
+        cache_path = settings.resolved_cache_path()
+        self.cache = ResponseCache(cache_path) if cache_path is not None else None
+        self.limiter = AdaptiveLimiter(settings.max_concurrency, adaptive=settings.adaptive)
+        self.budget_exceeded = False
+        self._mode = 0  # index into structured.MODES; moves on when the server refuses a response_format
+        self._rng = rng or random.Random()
+        self._repair = PromptTemplate.from_package("wildlong.llm", "repair")
+        self._instructions = PromptTemplate.from_package("wildlong.llm", "json_instructions")
+        self._openai: tuple[asyncio.AbstractEventLoop, openai.AsyncOpenAI] | None = None
+        self._dead_records = 0
+        self._successes = 0
+
+    # --- public API -----------------------------------------------------------------------------------------
+    async def complete(
+        self,
+        messages: list[ChatMessage],
+        *,
+        stage: str = "default",
+        template: PromptTemplate | None = None,
+        **params: Any,
+    ) -> LLMResult[str]:
+        """A plain chat completion; ``value`` is the reply text."""
+        versions = [template.version] if template else []
+        fetched = await self._fetch(stage, messages, self._params(params), None, versions)
+        result: LLMResult[str] = self._text_result(fetched)
+        self.accounting.record_outcome(stage, self.model, result.reason)
+        return result
+
+    async def structured(
+        self,
+        messages: list[ChatMessage],
+        schema: type[M],
+        *,
+        stage: str = "default",
+        template: PromptTemplate | None = None,
+        **params: Any,
+    ) -> LLMResult[M]:
+        """A reply validated against ``schema``; invalid: one repair quoting the error, then a failure."""
+        merged = self._params(params)
+        base_versions = [template.version] if template else []
+        while True:
+            mode = so.MODES[self._mode]
+            first, response_format, versions = self._prepare(messages, schema, mode, base_versions)
+            fetched = await self._fetch(stage, first, merged, response_format, versions)
+            if fetched.failure and so.format_unsupported(fetched.failure) and mode != so.MODES[-1]:
+                self._mode = max(self._mode, so.MODES.index(mode) + 1)
+                continue
+            break
+        result: LLMResult[M] = self._structured_result(fetched, schema)
+        if fetched.reply is not None and not result.ok:
+            repair = [
+                *first,
+                {"role": "assistant", "content": fetched.reply.content},
+                *self._repair.render(error=result.detail),
+            ]
+            again = await self._fetch(
+                stage, repair, merged, response_format, [*versions, self._repair.version]
+            )
+            second: LLMResult[M] = self._structured_result(again, schema)
+            second.attempts += result.attempts
+            second.input_tokens += result.input_tokens
+            second.output_tokens += result.output_tokens
+            second.cached = second.cached and result.cached
+            if not second.ok and again.failure is None:
+                second.detail = f"after one repair: {second.detail}"
+            result = second
+        self.accounting.record_outcome(stage, self.model, result.reason)
+        return result
+
+    async def submit(self, request: LLMRequest) -> LLMResult[Any]:
+        """``structured`` when the request has a schema, else ``complete``."""
+        if request.schema is not None:
+            return await self.structured(
+                request.messages,
+                request.schema,
+                stage=request.stage,
+                template=request.template,
+                **request.params,
+            )
+        return await self.complete(
+            request.messages, stage=request.stage, template=request.template, **request.params
+        )
+
+    def run(
+        self, requests: Sequence[LLMRequest], *, progress: bool | None = None, desc: str = "LLM"
+    ) -> list[LLMResult[Any]]:
+        """Run a batch from synchronous code; results in input order (see :func:`batch.run_batch`)."""
+        from wildlong.llm.batch import run_batch
+
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            pass
+        else:
+            raise LLMError(
+                "LLMClient.run() was called inside an event loop", hint="await batch.run_batch() there"
+            )
+
+        async def main() -> list[LLMResult[Any]]:
+            try:
+                return await run_batch(self, requests, progress=progress, desc=desc)
+            finally:
+                await self.aclose()
+
+        return asyncio.run(main())
+
+    def estimate(self, requests: Sequence[LLMRequest]) -> Estimate:
+        """The dry-run: calls to send (cached ones are free), input tokens counted exactly, output guessed."""
+        estimate = Estimate()
+        output_each = self.settings.expected_output_tokens
+        for request in requests:
+            params = self._params(dict(request.params))
+            row = estimate.row(request.stage, self.model)
+            versions = [request.template.version] if request.template else []
+            messages, response_format = request.messages, None
+            if request.schema is not None:
+                mode = so.MODES[self._mode]
+                messages, response_format, versions = self._prepare(messages, request.schema, mode, versions)
+            if (
+                self.cache is not None
+                and self._key(messages, params, response_format, versions) in self.cache
+            ):
+                row.cached += 1
+                continue
+            row.calls += 1
+            tokens_in = count_messages(messages, self.model)
+            if response_format is not None and response_format.get("type") == "json_schema":
+                tokens_in += count_text(so.schema_text(request.schema), self.model)  # type: ignore[arg-type]
+            tokens_out = output_each if output_each is not None else int(params.get("max_tokens") or 512)
+            row.input_tokens += tokens_in
+            row.output_tokens += tokens_out
+            cost = self.accounting.prices.cost(self.model, tokens_in, tokens_out)
+            row.cost_usd = None if cost is None or row.cost_usd is None else row.cost_usd + cost
+        return estimate
+
+    async def aclose(self) -> None:
+        """Close the HTTP connections of the current event loop's client."""
+        if self._openai is not None:
+            _, client = self._openai
+            self._openai = None
+            await client.close()
+
+    def close(self) -> None:
+        """Close the cache (call once the client is no longer used)."""
+        if self.cache is not None:
+            self.cache.close()
+
+    # --- one logical call: cache, budget, attempts ----------------------------------------------------------
+    async def _fetch(
+        self,
+        stage: str,
+        messages: list[ChatMessage],
+        params: dict[str, Any],
+        response_format: dict[str, Any] | None,
+        versions: list[str],
+    ) -> _Fetched:
+        key = self._key(messages, params, response_format, versions)
+        if self.cache is not None:
+            hit = self.cache.get(key)
+            if hit is not None:
+                self.accounting.stats(stage, self.model).cache_hits += 1
+                return _Fetched(hit, None, True, 0)
+        reserved = 0.0
+        if self.settings.max_cost is not None:
+            worst_out = int(params.get("max_tokens") or self.settings.expected_output_tokens or 1024)
+            reserved = self.accounting.reserve(self.model, count_messages(messages, self.model), worst_out)
+        try:
+            reply, failure, attempts = await self._attempts(stage, messages, params, response_format)
+        finally:
+            self.accounting.settle(reserved)
+        if reply is not None:
+            self.accounting.record_response(stage, self.model, reply.input_tokens, reply.output_tokens)
+            if self.cache is not None:
+                self.cache.put(key, reply, stage=stage, templates=versions)
+        return _Fetched(reply, failure, False, attempts)
+
+    async def _attempts(
+        self,
+        stage: str,
+        messages: list[ChatMessage],
+        params: dict[str, Any],
+        response_format: dict[str, Any] | None,
+    ) -> tuple[RawReply | None, Failure | None, int]:
+        stats = self.accounting.stats(stage, self.model)
+        failure: Failure | None = None
+        attempt = 0
+        for attempt in range(1, self.settings.max_retries + 2):
+            await self.limiter.acquire()
+            stats.requests += 1
+            started = time.monotonic()
+            try:
+                response = await self._create(messages, params, response_format)
+                self.limiter.on_success(time.monotonic() - started)
+                self._successes += 1
+                self._dead_records = 0
+                return _raw_reply(response, self.model, messages), None, attempt
+            except Exception as exc:  # classified below; CancelledError is a BaseException and passes
+                failure = classify(exc)
+                if failure.overload:
+                    self.limiter.on_overload()
+                if failure.retry_after is not None:
+                    self.limiter.pause(failure.retry_after)
+            finally:
+                self.limiter.release()
+            if failure.fatal:
+                raise LLMError(
+                    f"{self.settings.base_url} refused the request: {failure.detail}", hint=_hint(failure)
+                )
+            if not failure.retryable or attempt > self.settings.max_retries:
+                break
+            stats.retries[failure.reason] += 1
+            s = self.settings
+            await asyncio.sleep(
+                retry_delay(
+                    failure, attempt - 1, base_s=s.backoff_base_s, cap_s=s.backoff_cap_s, rng=self._rng
+                )
+            )
+        if failure is not None and failure.reason == "connection":
+            self._dead_records += 1
+            if self._successes == 0 or self._dead_records >= DEAD_ENDPOINT_RECORDS:
+                raise LLMError(
+                    f"cannot reach the LLM at {self.settings.base_url}: {failure.detail}", hint=_hint(failure)
+                )
+        return None, failure, attempt
+
+    async def _create(
+        self, messages: list[ChatMessage], params: dict[str, Any], response_format: dict[str, Any] | None
+    ) -> Any:
+        known = {key: value for key, value in params.items() if key in KNOWN_PARAMS}
+        extra = {key: value for key, value in params.items() if key not in KNOWN_PARAMS}
+        if response_format is not None:
+            known["response_format"] = response_format
+        timeout = self.settings.request_timeout_s
+        async with asyncio.timeout(timeout):  # a total deadline: httpx's read timeout is per chunk
+            return await self._client().chat.completions.create(
+                model=self.model,
+                messages=cast(Any, messages),
+                timeout=timeout,
+                extra_body=extra or None,
+                **known,
+            )
+
+    def _client(self) -> openai.AsyncOpenAI:
+        loop = asyncio.get_running_loop()
+        if self._openai is None or self._openai[0] is not loop:
+            if not self.settings.base_url or self.settings.is_embedded:
+                raise ConfigError(
+                    "the LLM endpoint is not resolved", hint="pass the settings through resolve_settings()"
+                )
+            client = openai.AsyncOpenAI(
+                base_url=self.settings.base_url,
+                api_key=self.settings.key() or "EMPTY",
+                max_retries=0,  # retries are ours: they honour Retry-After and feed the limiter
+                timeout=self.settings.request_timeout_s,
+            )
+            self._openai = (loop, client)
+        return self._openai[1]
+
+    # --- helpers --------------------------------------------------------------------------------------------
+    def _params(self, overrides: Mapping[str, Any]) -> dict[str, Any]:
+        params: dict[str, Any] = {
+            "temperature": self.settings.temperature,
+            "max_tokens": self.settings.max_tokens,
+        }
+        params.update(overrides)
+        return {key: value for key, value in params.items() if value is not None}
+
+    def _key(
+        self,
+        messages: list[ChatMessage],
+        params: Mapping[str, Any],
+        response_format: Mapping[str, Any] | None,
+        versions: list[str],
+    ) -> str:
+        return cache_key(
+            model=self.model,
+            messages=messages,
+            params=params,
+            response_format=response_format,
+            template_versions=versions,
+        )
+
+    def _prepare(
+        self, messages: list[ChatMessage], schema: type[BaseModel], mode: str, versions: list[str]
+    ) -> tuple[list[ChatMessage], dict[str, Any] | None, list[str]]:
+        """The messages, response_format and template versions of a structured call in ``mode``."""
+        if mode == "json_schema":
+            return list(messages), so.response_format(schema, mode), versions
+        instruction = self._instructions.render(schema=so.schema_text(schema))[0]["content"]
+        prepared = [dict(message) for message in messages]
+        if prepared and prepared[0].get("role") == "system":
+            prepared[0]["content"] = f"{prepared[0]['content']}\n\n{instruction}"
+        else:
+            prepared.insert(0, {"role": "system", "content": instruction})
+        return prepared, so.response_format(schema, mode), [*versions, self._instructions.version]
+
+    def _text_result(self, fetched: _Fetched) -> LLMResult[str]:
+        if fetched.reply is None:
+            assert fetched.failure is not None
+            return LLMResult.failed(fetched.failure.reason, fetched.failure.detail, attempts=fetched.attempts)
+        reply = fetched.reply
+        common: dict[str, Any] = {
+            "text": reply.content,
+            "cached": fetched.cached,
+            "finish_reason": reply.finish_reason,
+            "input_tokens": reply.input_tokens,
+            "output_tokens": reply.output_tokens,
+            "attempts": fetched.attempts,
+        }
+        if reply.finish_reason == "content_filter":
+            return LLMResult.failed("content_filter", "the server filtered the reply", **common)
+        if not reply.content.strip():
+            return LLMResult.failed("empty", "the reply was empty", **common)
+        return LLMResult(ok=True, value=reply.content, **common)
+
+    def _structured_result(self, fetched: _Fetched, schema: type[M]) -> LLMResult[M]:
+        text: LLMResult[str] = self._text_result(fetched)
+        common: dict[str, Any] = {
+            "text": text.text,
+            "cached": text.cached,
+            "finish_reason": text.finish_reason,
+            "input_tokens": text.input_tokens,
+            "output_tokens": text.output_tokens,
+            "attempts": text.attempts,
+        }
+        if fetched.reply is None or text.reason == "content_filter":
+            return LLMResult.failed(text.reason or "empty", text.detail, **common)
+        value, reason, error = so.parse_reply(fetched.reply.content, fetched.reply.finish_reason, schema)
+        if reason is not None:
+            return LLMResult.failed(reason, error, **common)
+        return LLMResult(ok=True, value=value, **common)
+
+
+def _raw_reply(response: Any, model: str, messages: list[ChatMessage]) -> RawReply:
+    choice = response.choices[0] if getattr(response, "choices", None) else None
+    content = (choice.message.content if choice is not None and choice.message else None) or ""
+    usage = getattr(response, "usage", None)
+    input_tokens = getattr(usage, "prompt_tokens", None)
+    output_tokens = getattr(usage, "completion_tokens", None)
+    return RawReply(
+        content=content,
+        finish_reason=choice.finish_reason if choice is not None else None,
+        input_tokens=int(input_tokens) if input_tokens is not None else count_messages(messages, model),
+        output_tokens=int(output_tokens) if output_tokens is not None else count_text(content, model),
+        model=model,
+    )
+
+
+def _hint(failure: Failure) -> str:
+    if failure.status in (401, 403):
+        return "check the API key (--api-key / OPENAI_API_KEY)"
+    if failure.status == 404:
+        return "check --base-url and --model (`wildlong llm chat` tries one call)"
+    if failure.reason == "connection":
+        return "check --base-url, or start the embedded server with `wildlong llm start`"
+    return "see the endpoint's documentation"
