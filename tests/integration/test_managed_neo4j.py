@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from wildlong.cypher import query, schema_statements
 
 from tests.support.neo4j_helpers import small_server_settings
 from wildlong.cli import main
+from wildlong.cypher import query, schema_statements
 from wildlong.errors import GraphError
 from wildlong.graph import Graph, GraphSettings, connect, server_info
 from wildlong.neo4j_server.server import ManagedNeo4j

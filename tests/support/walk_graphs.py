@@ -68,3 +68,19 @@ EMAIL_EDGES = [
     (5, 6, 1),
     (1, 2, 9),
 ]
+
+
+CREATE_QUERIES = """
+UNWIND $rows AS row
+CREATE (q:Query {id: row.id, source: 'fixture', conversation_id: row.id, language: 'en', text: row.text})
+WITH q, row
+UNWIND row.keys AS key
+MATCH (v:Value {key: key})
+CREATE (q)-[:HAS]->(v)
+"""
+
+
+def add_queries(graph: Graph, queries: list[tuple[str, str, list[str]]]) -> None:
+    """Create ``(id, text, value keys)`` queries with HAS edges (provenance for trace queries)."""
+    rows = [{"id": i, "text": t, "keys": k} for i, t, k in queries]
+    graph.driver.execute_query(CREATE_QUERIES, rows=rows, database_=graph.database)

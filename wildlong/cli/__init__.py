@@ -18,6 +18,7 @@ from wildlong.errors import WildLongError
 COMMANDS: dict[str, str] = {
     "neo4j": "wildlong.cli.neo4j_cmd:neo4j",
     "graph": "wildlong.cli.graph_cmd:graph",
+    "walk": "wildlong.cli.walk_cmd:walk",
 }
 
 

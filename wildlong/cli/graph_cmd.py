@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from wildlong.cli.options import graph_options
@@ -40,3 +42,102 @@ def info(uri: str | None, user: str, password: str | None, database: str) -> Non
         f"{info.get('name')} {info.get('version')} {info.get('edition')} at {g.uri}, database {database}"
     )
     click.echo(f"  nodes: {counts['nodes']:,}   relationships: {counts['relationships']:,}")
+
+
+def _parse_params(pairs: tuple[str, ...]) -> dict[str, object]:
+    """``k=v`` pairs; a value that parses as JSON (number, list, null, quoted string) is taken as such."""
+    import json
+
+    params: dict[str, object] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key.isidentifier():
+            raise click.BadParameter(f"{pair!r} is not NAME=VALUE", param_hint="--param")
+        try:
+            params[key] = json.loads(raw)
+        except ValueError:
+            params[key] = raw
+    return params
+
+
+@graph.command()
+@click.argument("name", required=False)
+@click.option("--cypher", "text", default=None, help="Ad-hoc Cypher instead of a named query (read-only).")
+@click.option(
+    "-p",
+    "--param",
+    "params",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="A query parameter; JSON values (5, [1,2], null) are parsed, anything else is a string.",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True
+)
+@click.option("--list", "list_only", is_flag=True, help="List the named queries with parameters and columns.")
+@graph_options
+def query(name: str | None, text: str | None, params: tuple[str, ...], fmt: str, list_only: bool,
+          uri: str | None, user: str, password: str | None, database: str) -> None:  # fmt: skip
+    """Run a named analytics query or ad-hoc read-only Cypher; print a table, CSV or JSON.
+
+    \b
+    Writes (CREATE, MERGE, SET, DELETE), LOAD CSV and non-read procedures are refused, and every
+    query runs in a READ transaction. Values go in as parameters, never as Cypher text.
+    Examples:
+      wildlong graph query --list
+      wildlong graph query strongest_pairs -p doc_type=email -p limit=10
+      wildlong graph query --cypher "MATCH (v:Value) RETURN v.field AS field, count(*) AS n" --format csv
+    """
+    from wildlong.analytics import adhoc, named, named_queries
+    from wildlong.graph import GraphSettings, connect
+
+    if list_only:
+        for qname, q in sorted(named_queries().items()):
+            click.echo(f"{qname}\n    {q.description}\n    params: {', '.join(q.params) or '(none)'}"
+                       f"   columns: {', '.join(q.returns)}")  # fmt: skip
+        return
+    if bool(name) == bool(text):
+        raise click.UsageError("give either a query NAME or --cypher TEXT (see --list)")
+    values = _parse_params(params)
+    with connect(GraphSettings(uri=uri, user=user, password=password, database=database)) as g:
+        if text:
+            df = adhoc(g.driver, text, g.database, **values)
+        else:
+            assert name is not None
+            df = named(g.driver, name, g.database, **values)
+    if fmt == "csv":
+        click.echo(df.to_csv(index=False), nl=False)
+    elif fmt == "json":
+        click.echo(df.to_json(orient="records", force_ascii=False))
+    else:
+        import pandas as pd
+
+        with pd.option_context("display.max_rows", 500, "display.max_columns", 50, "display.width", 200,
+                               "display.max_colwidth", 60):  # fmt: skip
+            click.echo(df.to_string(index=False) if not df.empty else "(no rows)")
+
+
+@graph.command()
+@click.option(
+    "-o",
+    "--out",
+    type=click.Path(path_type=Path),
+    default=Path("graph-plots"),
+    show_default=True,
+    help="Folder for the PNG files.",
+)
+@click.option("--doc-type", default=None, help="One doc type (default: all; top values use the largest).")
+@graph_options
+def plot(
+    out: Path, doc_type: str | None, uri: str | None, user: str, password: str | None, database: str
+) -> None:
+    """Draw PNG figures: degree distribution, top values per field, strongest pairs.
+
+    Example: wildlong graph plot --doc-type email -o plots/
+    """
+    from wildlong.analytics.plots import all_figures
+    from wildlong.graph import GraphSettings, connect
+
+    with connect(GraphSettings(uri=uri, user=user, password=password, database=database)) as g:
+        for path in all_figures(g.driver, g.database, out, doc_type):
+            click.echo(f"wrote {path}")
