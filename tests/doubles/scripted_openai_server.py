@@ -6,7 +6,7 @@ after a fixed latency, injects faults on cue and records what it received.
 
     with ScriptedOpenAIServer(latency_s=0.05) as server:
         server.script(Reply.rate_limit(retry_after=1), Reply.ok())       # consumed in arrival order
-        server.on("broken", Reply.invalid_json(), Reply.invalid_json())  # rule: last user message contains
+        server.on("broken", Reply.invalid_json(), Reply.invalid_json())  # rule: a message contains "broken"
         client = LLMClient(LLMSettings(base_url=server.base_url, model="scripted", ...))
         ...
         server.chat_count, server.max_in_flight, server.arrivals(), server.bodies()
@@ -119,7 +119,7 @@ class ScriptedOpenAIServer:
             self._script.extend(replies)
 
     def on(self, contains: str, *replies: Reply) -> None:
-        """Replies, one per request, for requests whose last user message contains ``contains``."""
+        """Replies, one per request, for requests with a message that contains ``contains``."""
         with self._lock:
             self._rules.append((contains, deque(replies)))
 
@@ -251,7 +251,7 @@ class ScriptedOpenAIServer:
                 self.in_flight -= 1
 
     def _next_reply(self, body: dict[str, Any]) -> Reply:
-        text = _last_user(body)
+        text = "\n".join(str(message.get("content", "")) for message in body.get("messages", []))
         for contains, replies in self._rules:
             if contains in text and replies:
                 return replies.popleft()

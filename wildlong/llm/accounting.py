@@ -28,7 +28,8 @@ class ModelPrice:
 
 
 class PriceTable:
-    """Model name -> price; an exact (case-insensitive) match wins, else the longest matching prefix."""
+    """Model name -> price: an exact (case-insensitive) match, else the longest prefix after which the name
+    goes on with ``-``, ``:`` or ``@`` (``gpt-4o-2024-08-06`` is ``gpt-4o``; ``gpt-4.5`` is not ``gpt-4``)."""
 
     def __init__(self, prices: dict[str, ModelPrice]) -> None:
         self._prices = {name.lower(): price for name, price in prices.items()}
@@ -50,7 +51,7 @@ class PriceTable:
         for candidate in (name, name.rsplit("/", 1)[-1]):
             if candidate in self._prices:
                 return self._prices[candidate]
-            prefixes = [key for key in self._prices if candidate.startswith(key)]
+            prefixes = [key for key in self._prices if _extends(candidate, key)]
             if prefixes:
                 return self._prices[max(prefixes, key=len)]
         return None
@@ -58,6 +59,10 @@ class PriceTable:
     def cost(self, model: str, input_tokens: int, output_tokens: int) -> float | None:
         price = self.price_for(model)
         return None if price is None else price.cost(input_tokens, output_tokens)
+
+
+def _extends(name: str, prefix: str) -> bool:
+    return name.startswith(prefix) and name[len(prefix) : len(prefix) + 1] in ("-", ":", "@")
 
 
 def _parse(data: Any, *, where: str) -> dict[str, ModelPrice]:

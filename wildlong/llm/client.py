@@ -28,21 +28,13 @@ from wildlong.llm.cache import ResponseCache, cache_key
 from wildlong.llm.calls import KNOWN_PARAMS, LLMRequest, LLMResult, RawReply
 from wildlong.llm.concurrency import AdaptiveLimiter
 from wildlong.llm.prompts import ChatMessage, PromptTemplate
+from wildlong.llm.replies import Fetched, failure_hint, raw_reply, structured_result, text_result
 from wildlong.llm.retry import Failure, classify, retry_delay
 from wildlong.llm.settings import LLMSettings
 from wildlong.llm.tokens import Estimate, count_messages, count_text
 
 M = TypeVar("M", bound=BaseModel)
 DEAD_ENDPOINT_RECORDS = 3  # records failed for "connection" in a row before the run stops
-
-
-class _Fetched:
-    """One logical call's outcome: a reply (fresh or cached) or the last failure."""
-
-    __slots__ = ("attempts", "cached", "failure", "reply")
-
-    def __init__(self, reply: RawReply | None, failure: Failure | None, cached: bool, attempts: int) -> None:
-        self.reply, self.failure, self.cached, self.attempts = reply, failure, cached, attempts
 
 
 class LLMClient:
@@ -71,6 +63,7 @@ class LLMClient:
         self._openai: tuple[asyncio.AbstractEventLoop, openai.AsyncOpenAI] | None = None
         self._dead_records = 0
         self._successes = 0
+        self._pending: dict[str, asyncio.Future[Fetched | None]] = {}
 
     # --- public API -----------------------------------------------------------------------------------------
     async def complete(
@@ -84,7 +77,7 @@ class LLMClient:
         """A plain chat completion; ``value`` is the reply text."""
         versions = [template.version] if template else []
         fetched = await self._fetch(stage, messages, self._params(params), None, versions)
-        result: LLMResult[str] = self._text_result(fetched)
+        result: LLMResult[str] = text_result(fetched)
         self.accounting.record_outcome(stage, self.model, result.reason)
         return result
 
@@ -108,7 +101,7 @@ class LLMClient:
                 self._mode = max(self._mode, so.MODES.index(mode) + 1)
                 continue
             break
-        result: LLMResult[M] = self._structured_result(fetched, schema)
+        result: LLMResult[M] = structured_result(fetched, schema)
         if fetched.reply is not None and not result.ok:
             repair = [
                 *first,
@@ -118,7 +111,7 @@ class LLMClient:
             again = await self._fetch(
                 stage, repair, merged, response_format, [*versions, self._repair.version]
             )
-            second: LLMResult[M] = self._structured_result(again, schema)
+            second: LLMResult[M] = structured_result(again, schema)
             second.attempts += result.attempts
             second.input_tokens += result.input_tokens
             second.output_tokens += result.output_tokens
@@ -215,13 +208,38 @@ class LLMClient:
         params: dict[str, Any],
         response_format: dict[str, Any] | None,
         versions: list[str],
-    ) -> _Fetched:
+    ) -> Fetched:
         key = self._key(messages, params, response_format, versions)
         if self.cache is not None:
             hit = self.cache.get(key)
             if hit is not None:
                 self.accounting.stats(stage, self.model).cache_hits += 1
-                return _Fetched(hit, None, True, 0)
+                return Fetched(hit, None, True, 0)
+        pending = self._pending.get(key)
+        if pending is not None:  # the same call is in flight: share its reply instead of paying twice
+            shared = await asyncio.shield(pending)
+            if shared is None:  # it raised (budget, fatal error): try on our own
+                return await self._fetch(stage, messages, params, response_format, versions)
+            self.accounting.stats(stage, self.model).cache_hits += 1
+            return Fetched(shared.reply, shared.failure, True, 0)
+        self._pending[key] = future = asyncio.get_running_loop().create_future()
+        fetched: Fetched | None = None
+        try:
+            fetched = await self._send(stage, key, messages, params, response_format, versions)
+            return fetched
+        finally:
+            del self._pending[key]
+            future.set_result(fetched)
+
+    async def _send(
+        self,
+        stage: str,
+        key: str,
+        messages: list[ChatMessage],
+        params: dict[str, Any],
+        response_format: dict[str, Any] | None,
+        versions: list[str],
+    ) -> Fetched:
         reserved = 0.0
         if self.settings.max_cost is not None:
             worst_out = int(params.get("max_tokens") or self.settings.expected_output_tokens or 1024)
@@ -234,7 +252,7 @@ class LLMClient:
             self.accounting.record_response(stage, self.model, reply.input_tokens, reply.output_tokens)
             if self.cache is not None:
                 self.cache.put(key, reply, stage=stage, templates=versions)
-        return _Fetched(reply, failure, False, attempts)
+        return Fetched(reply, failure, False, attempts)
 
     async def _attempts(
         self,
@@ -255,7 +273,7 @@ class LLMClient:
                 self.limiter.on_success(time.monotonic() - started)
                 self._successes += 1
                 self._dead_records = 0
-                return _raw_reply(response, self.model, messages), None, attempt
+                return raw_reply(response, self.model, messages), None, attempt
             except Exception as exc:  # classified below; CancelledError is a BaseException and passes
                 failure = classify(exc)
                 if failure.overload:
@@ -266,7 +284,8 @@ class LLMClient:
                 self.limiter.release()
             if failure.fatal:
                 raise LLMError(
-                    f"{self.settings.base_url} refused the request: {failure.detail}", hint=_hint(failure)
+                    f"{self.settings.base_url} refused the request: {failure.detail}",
+                    hint=failure_hint(failure),
                 )
             if not failure.retryable or attempt > self.settings.max_retries:
                 break
@@ -281,7 +300,8 @@ class LLMClient:
             self._dead_records += 1
             if self._successes == 0 or self._dead_records >= DEAD_ENDPOINT_RECORDS:
                 raise LLMError(
-                    f"cannot reach the LLM at {self.settings.base_url}: {failure.detail}", hint=_hint(failure)
+                    f"cannot reach the LLM at {self.settings.base_url}: {failure.detail}",
+                    hint=failure_hint(failure),
                 )
         return None, failure, attempt
 
@@ -355,64 +375,3 @@ class LLMClient:
         else:
             prepared.insert(0, {"role": "system", "content": instruction})
         return prepared, so.response_format(schema, mode), [*versions, self._instructions.version]
-
-    def _text_result(self, fetched: _Fetched) -> LLMResult[str]:
-        if fetched.reply is None:
-            assert fetched.failure is not None
-            return LLMResult.failed(fetched.failure.reason, fetched.failure.detail, attempts=fetched.attempts)
-        reply = fetched.reply
-        common: dict[str, Any] = {
-            "text": reply.content,
-            "cached": fetched.cached,
-            "finish_reason": reply.finish_reason,
-            "input_tokens": reply.input_tokens,
-            "output_tokens": reply.output_tokens,
-            "attempts": fetched.attempts,
-        }
-        if reply.finish_reason == "content_filter":
-            return LLMResult.failed("content_filter", "the server filtered the reply", **common)
-        if not reply.content.strip():
-            return LLMResult.failed("empty", "the reply was empty", **common)
-        return LLMResult(ok=True, value=reply.content, **common)
-
-    def _structured_result(self, fetched: _Fetched, schema: type[M]) -> LLMResult[M]:
-        text: LLMResult[str] = self._text_result(fetched)
-        common: dict[str, Any] = {
-            "text": text.text,
-            "cached": text.cached,
-            "finish_reason": text.finish_reason,
-            "input_tokens": text.input_tokens,
-            "output_tokens": text.output_tokens,
-            "attempts": text.attempts,
-        }
-        if fetched.reply is None or text.reason == "content_filter":
-            return LLMResult.failed(text.reason or "empty", text.detail, **common)
-        value, reason, error = so.parse_reply(fetched.reply.content, fetched.reply.finish_reason, schema)
-        if reason is not None:
-            return LLMResult.failed(reason, error, **common)
-        return LLMResult(ok=True, value=value, **common)
-
-
-def _raw_reply(response: Any, model: str, messages: list[ChatMessage]) -> RawReply:
-    choice = response.choices[0] if getattr(response, "choices", None) else None
-    content = (choice.message.content if choice is not None and choice.message else None) or ""
-    usage = getattr(response, "usage", None)
-    input_tokens = getattr(usage, "prompt_tokens", None)
-    output_tokens = getattr(usage, "completion_tokens", None)
-    return RawReply(
-        content=content,
-        finish_reason=choice.finish_reason if choice is not None else None,
-        input_tokens=int(input_tokens) if input_tokens is not None else count_messages(messages, model),
-        output_tokens=int(output_tokens) if output_tokens is not None else count_text(content, model),
-        model=model,
-    )
-
-
-def _hint(failure: Failure) -> str:
-    if failure.status in (401, 403):
-        return "check the API key (--api-key / OPENAI_API_KEY)"
-    if failure.status == 404:
-        return "check --base-url and --model (`wildlong llm chat` tries one call)"
-    if failure.reason == "connection":
-        return "check --base-url, or start the embedded server with `wildlong llm start`"
-    return "see the endpoint's documentation"
