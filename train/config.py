@@ -1,0 +1,157 @@
+"""The one configuration model of ``wildlong train sft``: every knob visible in one place.
+
+A run reads one YAML file (see ``configs/train/``), CLI flags override single fields, and the resolved
+config is written next to the outputs (``<output_dir>/config.resolved.yaml``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from wildlong.errors import ConfigError
+
+ROPE_TYPES = ("linear", "dynamic", "yarn", "llama3")
+
+
+class TinyModel(BaseModel):
+    """A randomly initialised Llama-architecture model with a byte-level tokenizer (``model: tiny``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    hidden_size: int = 64
+    intermediate_size: int = 128
+    num_hidden_layers: int = 2
+    num_attention_heads: int = 4
+    num_key_value_heads: int = 2
+    max_position_embeddings: int = 4096
+    rope_theta: float = 10000.0
+
+
+class LoraSettings(BaseModel):
+    """LoRA adapters (``finetune: lora``), through peft."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    r: int = Field(16, ge=1)
+    alpha: int = Field(32, ge=1)
+    dropout: float = Field(0.0, ge=0, lt=1)
+    target_modules: list[str] = Field(
+        default_factory=lambda: ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+    )
+
+
+class SFTConfig(BaseModel):
+    """Supervised fine-tuning on WildLong's dataset files. Unset values take the defaults shown."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # --- what to train on
+    model: str = Field(..., description="HF model id or local folder; 'tiny' = random tiny Llama (tests)")
+    tiny: TinyModel = Field(default_factory=TinyModel, description="sizes of the 'tiny' model")
+    data: list[Path] = Field(..., min_length=1, description="dataset files (.jsonl or .parquet) from synth")
+    output_dir: Path = Field(Path("runs/sft"), description="checkpoints, metrics, final model")
+
+    # --- sequence and RoPE
+    max_seq_len: int = Field(32768, ge=16, description="longest sample, and the capacity of one pack")
+    overlong: Literal["drop", "truncate"] = Field("drop", description="samples longer than max_seq_len")
+    rope_theta: float | None = Field(None, gt=0, description="override the RoPE base; None = the model's")
+    rope_scaling: dict[str, Any] | Literal["none"] | None = Field(
+        None, description="{rope_type: linear|dynamic|yarn|llama3, factor: ...}; 'none' removes; None keeps"
+    )
+
+    # --- how
+    packing: bool = Field(True, description="pack samples (no cross-sample attention) instead of padding")
+    attention: Literal["auto", "flash_attention_2", "varlen", "sdpa", "eager"] = Field(
+        "auto", description="auto: flash-attn, else torch varlen on GPU, else SDPA with a block-diagonal mask"
+    )
+    finetune: Literal["full", "lora"] = "full"
+    lora: LoraSettings = Field(default_factory=LoraSettings)
+    mixed_precision: Literal["bf16", "no"] = Field("bf16", description="'no' = float32 (CPU tests)")
+    gradient_checkpointing: bool = True
+    micro_batch_size: int = Field(1, ge=1, description="packs (packing) or samples (padding) per micro-batch")
+    grad_accum: int = Field(8, ge=1, description="micro-batches per optimizer step (per process)")
+    loss_chunk_tokens: int = Field(4096, ge=1, description="LM head + loss in chunks of this many tokens")
+
+    # --- optimisation
+    learning_rate: float = Field(2e-5, gt=0)
+    weight_decay: float = Field(0.0, ge=0)
+    adam_betas: tuple[float, float] = (0.9, 0.95)
+    max_grad_norm: float = Field(1.0, ge=0, description="0 = no clipping")
+    warmup_ratio: float = Field(0.03, ge=0, le=1, description="share of the steps spent warming up")
+    min_lr_ratio: float = Field(0.0, ge=0, le=1, description="the cosine ends at learning_rate * this")
+    epochs: int = Field(1, ge=1)
+    max_steps: int = Field(-1, description="-1 = as many steps as `epochs` need")
+    seed: int = 42
+
+    # --- checkpoints and logs
+    save_every: int = Field(500, ge=1, description="optimizer steps between checkpoints")
+    keep_checkpoints: int = Field(2, ge=1, description="newest checkpoints kept")
+    resume: bool = Field(True, description="continue from the newest checkpoint in output_dir")
+    steps_this_run: int = Field(-1, description="-1 = to the end; N = stop (and save) after N steps")
+    log_every: int = Field(1, ge=1)
+    num_proc: int = Field(1, ge=1, description="processes that tokenize the dataset")
+
+    @field_validator("rope_scaling")
+    @classmethod
+    def _check_scaling(cls, value: Any) -> Any:
+        if not isinstance(value, dict):
+            return value
+        kind = value.get("rope_type", value.get("type"))
+        if kind not in ROPE_TYPES:
+            raise ValueError(f"rope_scaling.rope_type must be one of {', '.join(ROPE_TYPES)}, not {kind!r}")
+        if "factor" not in value:
+            raise ValueError(f"rope_scaling ({kind}) needs a factor")
+        return value
+
+    def public_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+
+def load_config(path: Path | None, overrides: dict[str, Any] | None = None) -> SFTConfig:
+    """Read a YAML config and apply flag overrides (``None`` values are ignored)."""
+    data: dict[str, Any] = {}
+    if path is not None:
+        try:
+            loaded = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise ConfigError(f"cannot read config {path}: {exc.strerror}") from None
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{path} is not valid YAML: {exc}".splitlines()[0]) from None
+        if not isinstance(loaded, dict):
+            raise ConfigError(f"{path} must hold a mapping of settings")
+        data.update(loaded)
+        base = Path(path).resolve().parent
+        data["data"] = [_relative(base, p) for p in _as_list(data.get("data"))]
+    data.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    try:
+        return SFTConfig.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "config"
+        raise ConfigError(f"{path or 'config'}: {where}: {first['msg']}", hint="see configs/train/") from None
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list | tuple) else [value]
+
+
+def _relative(base: Path, value: Any) -> Any:
+    """Data paths in a YAML file are relative to the current folder, else to the file's folder."""
+    path = Path(str(value)).expanduser()
+    if path.is_absolute() or path.exists():
+        return path
+    candidate = base / path
+    return candidate if candidate.exists() else path
+
+
+def write_resolved(config: SFTConfig, output_dir: Path) -> Path:
+    output_dir.mkdir(parents=True, exist_ok=True)
+    target = output_dir / "config.resolved.yaml"
+    target.write_text(yaml.safe_dump(config.public_dict(), sort_keys=False), encoding="utf-8")
+    return target
