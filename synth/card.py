@@ -26,8 +26,8 @@ def write_card(
     lines = [
         f"# {info.get('name', 'WildLong dataset')}",
         "",
-        "Long-context instruction data synthesized by WildLong from real user needs "
-        "(meta-information graph in Neo4j → weighted walks → instructions → long documents → adaptive answers).",
+        "Long-context instruction data synthesized by WildLong from real user needs (meta-information graph "
+        "in Neo4j → weighted walks → instructions → long documents → adaptive answers).",
         "",
         "## Files",
         "- `train.jsonl`, `train.parquet`: one record per pair: `messages` (user = documents + instruction, "
@@ -35,7 +35,8 @@ def write_card(
         "",
         "## Counts",
         f"- records: **{len(records)}** ({multi} multi-document, {len(records) - multi} single-document)",
-        f"- generator: {info.get('generate_model')}; instructions: {info.get('instruct_model')}; seed {info.get('seed')}",
+        f"- generator: {info.get('generate_model')}; instructions: {info.get('instruct_model')}",
+        f"- seed: {info.get('seed')}",
         f"- walk strategy: {info.get('strategy')}, length {info.get('walk_length')}",
         "",
         "## What each step kept and dropped",
