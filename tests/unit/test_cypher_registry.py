@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from wildlong.cypher import query, registry, require, schema_statements
 
+from wildlong.cypher import query, registry, require, schema_statements
 from wildlong.errors import ConfigError
 
 
