@@ -309,7 +309,7 @@ def _accept_answer(
     job: _Job, result: LLMResult[object], t: Templates, cfg: GenerateConfig, tally: Tally
 ) -> Sample | None:
     if not result.ok:
-        tally.drop(f"answer_{result.reason}")
+        tally.drop("empty" if result.reason == "empty" else f"answer_{result.reason}")
         return None
     text = result.text.strip()
     reason = None
