@@ -102,7 +102,9 @@ def stop() -> None:
 @click.option(
     "--max-tokens", type=click.IntRange(1), default=256, show_default=True, help="Reply length at most."
 )
-@click.option("-t", "--temperature", type=click.FloatRange(0), default=0.0, show_default=True, help="Sampling.")
+@click.option(
+    "-t", "--temperature", type=click.FloatRange(0), default=0.0, show_default=True, help="0 = greedy."
+)
 @llm_options
 def chat(
     prompt: str, system: str | None, max_tokens: int, temperature: float, llm_settings: LLMSettings

@@ -31,20 +31,6 @@ FAILURE_REASONS = (
     "budget_exceeded",  # not sent: --max-cost reached (not counted as a failure)
 )
 
-# Request parameters passed to the server by name; anything else goes in ``extra_body``.
-KNOWN_PARAMS = frozenset(
-    {
-        "temperature",
-        "max_tokens",
-        "top_p",
-        "seed",
-        "stop",
-        "presence_penalty",
-        "frequency_penalty",
-        "logit_bias",
-    }
-)
-
 
 @dataclass(frozen=True)
 class LLMRequest:

@@ -3,8 +3,8 @@
 The limiter only counts requests on the wire: time spent waiting here is not part of a request's timeout.
 
 Adaptive mode, for servers that never answer 429 (a self-hosted vLLM or llama.cpp just gets slower):
-  - slow start: from ``initial`` slots, +1 per success (doubling per round trip) until the first sign of
-    congestion;
+  - slow start: from ``initial`` slots (default: half the cap), +1 per success (doubling per
+    round trip) until the first sign of congestion;
   - additive increase: then +1/limit per success (+1 per round trip), only while the slots are in use;
   - multiplicative decrease: x0.5 on an overload error (429, 5xx, timeout), x0.9 when the smoothed latency
     exceeds ``latency_tolerance`` times the baseline (the lowest latency seen, drifting up slowly); at most
@@ -38,7 +38,7 @@ class AdaptiveLimiter:
             raise ValueError("max_concurrency must be >= 1")
         self.max_concurrency = max_concurrency
         self.adaptive = adaptive
-        start = initial if initial is not None else min(4, max_concurrency)
+        start = initial if initial is not None else max(1, max_concurrency // 2)
         self.limit: float = float(max(1, min(start, max_concurrency))) if adaptive else float(max_concurrency)
         self.latency_tolerance = latency_tolerance
         self.in_flight = 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -26,16 +27,17 @@ class Fetched:
     attempts: int
 
 
-def raw_reply(response: Any, model: str, messages: list[ChatMessage]) -> RawReply:
-    """What we keep of a ``ChatCompletion``; tokens are counted offline if the server sent no usage."""
-    choice = response.choices[0] if getattr(response, "choices", None) else None
-    content = (choice.message.content if choice is not None and choice.message else None) or ""
-    usage = getattr(response, "usage", None)
-    input_tokens = getattr(usage, "prompt_tokens", None)
-    output_tokens = getattr(usage, "completion_tokens", None)
+def raw_reply(response: Mapping[str, Any], model: str, messages: list[ChatMessage]) -> RawReply:
+    """What we keep of a chat completion (JSON); tokens are counted offline if the server sent no usage."""
+    choices = response.get("choices") or [{}]
+    choice = choices[0] if isinstance(choices[0], dict) else {}
+    content = (choice.get("message") or {}).get("content") or ""
+    usage = response.get("usage") or {}
+    input_tokens = usage.get("prompt_tokens")
+    output_tokens = usage.get("completion_tokens")
     return RawReply(
-        content=content,
-        finish_reason=choice.finish_reason if choice is not None else None,
+        content=str(content),
+        finish_reason=choice.get("finish_reason"),
         input_tokens=int(input_tokens) if input_tokens is not None else count_messages(messages, model),
         output_tokens=int(output_tokens) if output_tokens is not None else count_text(content, model),
         model=model,

@@ -35,8 +35,10 @@ def classify(exc: BaseException) -> Failure:
         return _classify_status(exc)
     if isinstance(exc, openai.APIConnectionError):
         return Failure("connection", retryable=True, detail=_detail(exc))
-    if isinstance(exc, openai.APIResponseValidationError):
-        return Failure("server_error", retryable=True, detail=f"malformed reply: {_detail(exc)}")
+    if isinstance(exc, (openai.APIResponseValidationError, ValueError)):  # JSONDecodeError is a ValueError
+        return Failure(
+            "server_error", retryable=True, overload=False, detail=f"malformed reply: {_detail(exc)}"
+        )
     return Failure("connection", retryable=True, detail=f"{type(exc).__name__}: {_detail(exc)}")
 
 
