@@ -19,6 +19,8 @@ COMMANDS: dict[str, str] = {
     "neo4j": "wildlong.cli.neo4j_cmd:neo4j",
     "graph": "wildlong.cli.graph_cmd:graph",
     "walk": "wildlong.cli.walk_cmd:walk",
+    "run": "wildlong.cli.run_cmd:run",
+    "report": "wildlong.cli.run_cmd:report",
 }
 
 

@@ -1,0 +1,5 @@
+"""`wildlong run CONFIG`: every stage in order, resumable, with a manifest of what is complete.
+
+This package sits beside the CLI: it is the one place that composes the stages (``wildlong.loader`` and
+``wildlong.synth``); the stages themselves never import each other.
+"""
