@@ -9,8 +9,8 @@ request after a fixed latency, so the ideal throughput is concurrency / latency 
   * overhead ratio: the interface's wall time over the bare loop's, minus 1 (the bar: <= 0.05).
 
 The interface runs as a stage would: SQLite cache on (every request a miss, each reply written), accounting,
-retries armed, fixed concurrency 64 (the bare loop's). The adaptive limiter (slow start from half
-the cap) is measured too, for information. Each measurement is the median of ``--repeats`` runs.
+retries armed, fixed concurrency 64 (the bare loop's). The adaptive limiter (slow start from 4 slots,
+doubling per round trip) is measured too, for information. Each figure is the median of ``--repeats`` runs.
 """
 
 from __future__ import annotations

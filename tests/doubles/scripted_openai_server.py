@@ -11,8 +11,10 @@ after a fixed latency, injects faults on cue and records what it received.
         ...
         server.chat_count, server.max_in_flight, server.arrivals(), server.bodies()
 
-Without a script the reply is ``echo: <last user message>``, or, when ``response_format`` carries a JSON
-schema, the smallest instance of that schema. Usage tokens are whitespace-separated words (deterministic).
+``capacity=N`` plays a self-hosted server that never answers 429: beyond N requests at once, they queue
+and the latency grows. Without a script the reply is ``echo: <last user message>``, or, when
+``response_format`` carries a JSON schema, the smallest instance of that schema. Usage tokens are
+whitespace-separated words (deterministic).
 Run it alone (the benchmark does, to keep it off the client's core)::
 
     python -m tests.doubles.scripted_openai_server --latency 0.2     # prints "PORT <n>", stops on SIGTERM
@@ -88,6 +90,7 @@ class ScriptedOpenAIServer:
         self,
         *,
         latency_s: float = 0.0,
+        capacity: int | None = None,
         model: str = "scripted-model",
         supports: tuple[str, ...] = ("json_schema", "json_object"),
         responder: Callable[[dict[str, Any]], str] | None = None,
@@ -95,6 +98,8 @@ class ScriptedOpenAIServer:
         port: int = 0,
     ) -> None:
         self.latency_s = latency_s
+        self.capacity = capacity  # at most this many requests served at once; the rest queue (never a 429)
+        self._capacity: asyncio.Semaphore | None = None
         self.model = model
         self.supports = supports
         self.responder = responder or default_content
@@ -189,6 +194,7 @@ class ScriptedOpenAIServer:
     async def _serve(self, started: threading.Event | None = None) -> None:
         self._loop = asyncio.get_running_loop()
         self._stopped = asyncio.Event()
+        self._capacity = asyncio.Semaphore(self.capacity) if self.capacity else None
         server = await asyncio.start_server(self._connection, self.host, self.port, backlog=1024)
         self.port = server.sockets[0].getsockname()[1]
         if started is not None:
@@ -258,7 +264,11 @@ class ScriptedOpenAIServer:
         return self._script.popleft() if self._script else Reply.ok()
 
     async def _answer(self, body: dict[str, Any], reply: Reply, writer: asyncio.StreamWriter) -> bool:
-        await asyncio.sleep(self.latency_s + reply.delay_s)
+        if self._capacity is not None:  # an overloaded self-hosted server: slower, never a 429
+            async with self._capacity:
+                await asyncio.sleep(self.latency_s + reply.delay_s)
+        else:
+            await asyncio.sleep(self.latency_s + reply.delay_s)
         if reply.kind == "hang":
             return False
         if reply.kind == "status":

@@ -138,3 +138,23 @@ def test_complete_is_usable_from_async_code(scripted: ScriptedOpenAIServer, tmp_
             client.run([LLMRequest(user("x"))])
 
         asyncio.run(nested())
+
+
+def test_adaptive_concurrency_backs_off_from_a_server_that_only_gets_slower(tmp_path: Path) -> None:
+    with ScriptedOpenAIServer(latency_s=0.02, capacity=4) as server:  # never a 429: requests queue
+        client = client_for(server, tmp_path, max_concurrency=32, adaptive=True)
+        results = client.run([LLMRequest(user(f"q{i}")) for i in range(400)])
+        assert all(r.ok for r in results)
+        assert client.limiter.decreases >= 1
+        assert client.limiter.limit <= 16  # converges near the capacity, far under the cap
+        assert dict(client.accounting.stats("default", "scripted-model").retries) == {}
+
+
+def test_long_replies_are_not_mistaken_for_congestion(scripted: ScriptedOpenAIServer, tmp_path: Path) -> None:
+    for i in range(120):  # latency proportional to the reply's length, like an LLM's
+        words = 10 + (i * 7) % 50
+        scripted.on(f"<{i}>", Reply.ok("w " * words, delay_s=0.002 * words))
+    client = client_for(scripted, tmp_path, max_concurrency=16, adaptive=True)
+    results = client.run([LLMRequest(user(f"<{i}>")) for i in range(120)])
+    assert all(r.ok for r in results)
+    assert client.limiter.decreases == 0 and client.limiter.limit == 16

@@ -35,6 +35,7 @@ from wildlong.llm.tokens import Estimate, count_messages, count_text
 
 M = TypeVar("M", bound=BaseModel)
 DEAD_ENDPOINT_RECORDS = 3  # records failed for "connection" in a row before the run stops
+PREFILL_SPEEDUP = 50  # an input token costs about 1/50 of an output token's time (for the latency signal)
 
 
 class LLMClient:
@@ -271,10 +272,12 @@ class LLMClient:
             started = time.monotonic()
             try:
                 response = await self._create(messages, params, response_format)
-                self.limiter.on_success(time.monotonic() - started)
+                reply = raw_reply(response, self.model, messages)
+                work = 1 + reply.output_tokens + reply.input_tokens / PREFILL_SPEEDUP
+                self.limiter.on_success(time.monotonic() - started, work)
                 self._successes += 1
                 self._dead_records = 0
-                return raw_reply(response, self.model, messages), None, attempt
+                return reply, None, attempt
             except Exception as exc:  # classified below; CancelledError is a BaseException and passes
                 failure = classify(exc)
                 if failure.overload:

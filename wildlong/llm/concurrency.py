@@ -3,12 +3,16 @@
 The limiter only counts requests on the wire: time spent waiting here is not part of a request's timeout.
 
 Adaptive mode, for servers that never answer 429 (a self-hosted vLLM or llama.cpp just gets slower):
-  - slow start: from ``initial`` slots (default: half the cap), +1 per success (doubling per
+  - slow start: from ``initial`` slots (default: 4), +1 per success (doubling per
     round trip) until the first sign of congestion;
   - additive increase: then +1/limit per success (+1 per round trip), only while the slots are in use;
   - multiplicative decrease: x0.5 on an overload error (429, 5xx, timeout), x0.9 when the smoothed latency
-    exceeds ``latency_tolerance`` times the baseline (the lowest latency seen, drifting up slowly); at most
-    one decrease per smoothed round trip, so one burst of errors halves the limit once.
+    per unit of work exceeds ``latency_tolerance`` times the baseline; at most one decrease per smoothed
+    round trip, so one burst of errors halves the limit once.
+Latency is compared per unit of *work* (the caller passes e.g. output tokens + input tokens / 50), because an
+LLM's latency follows the length of its reply far more than the load: a 1,000-token answer is not a sign of
+congestion. The baseline is the lowest latency per unit seen, allowed to drift up by x2 per 10 minutes so a
+server that became permanently slower is not punished forever.
 The limit stays within [1, max_concurrency]. Non-adaptive mode is a plain semaphore of ``max_concurrency``.
 """
 
@@ -20,6 +24,8 @@ import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+
+BASELINE_DOUBLING_S = 600.0
 
 
 class AdaptiveLimiter:
@@ -38,7 +44,7 @@ class AdaptiveLimiter:
             raise ValueError("max_concurrency must be >= 1")
         self.max_concurrency = max_concurrency
         self.adaptive = adaptive
-        start = initial if initial is not None else max(1, max_concurrency // 2)
+        start = initial if initial is not None else min(4, max_concurrency)
         self.limit: float = float(max(1, min(start, max_concurrency))) if adaptive else float(max_concurrency)
         self.latency_tolerance = latency_tolerance
         self.in_flight = 0
@@ -47,7 +53,9 @@ class AdaptiveLimiter:
         self.decreases = 0
         self._clock = clock
         self._baseline = math.inf
-        self._smoothed: float | None = None
+        self._baseline_at = clock()
+        self._smoothed: float | None = None  # latency per unit of work
+        self._rtt: float | None = None  # latency
         self._next_decrease_at = 0.0
         self._pause_until = 0.0
         self._waiters: deque[asyncio.Future[None]] = deque()
@@ -96,12 +104,16 @@ class AdaptiveLimiter:
         self._pause_until = max(self._pause_until, self._clock() + seconds)
 
     # --- feedback ----------------------------------------------------------------------------------------
-    def on_success(self, latency_s: float) -> None:
-        """A reply arrived after ``latency_s`` (call it before releasing the slot)."""
+    def on_success(self, latency_s: float, work: float = 1.0) -> None:
+        """A reply arrived after ``latency_s`` for ``work`` units (call it before releasing the slot)."""
         if not self.adaptive:
             return
-        self._baseline = min(self._baseline * 1.001, latency_s)
-        self._smoothed = latency_s if self._smoothed is None else 0.8 * self._smoothed + 0.2 * latency_s
+        now = self._clock()
+        per_unit = latency_s / max(work, 1e-9)
+        drift = 2 ** ((now - self._baseline_at) / BASELINE_DOUBLING_S)
+        self._baseline, self._baseline_at = min(self._baseline * drift, per_unit), now
+        self._smoothed = per_unit if self._smoothed is None else 0.9 * self._smoothed + 0.1 * per_unit
+        self._rtt = latency_s if self._rtt is None else 0.9 * self._rtt + 0.1 * latency_s
         if self._smoothed > self.latency_tolerance * self._baseline:
             self._decrease(0.9)
         elif self._waiters or self.in_flight >= self.current:  # grow only while every slot is in use
@@ -122,7 +134,7 @@ class AdaptiveLimiter:
             return
         self.limit = max(1.0, self.limit * factor)
         self.decreases += 1
-        self._next_decrease_at = now + max(self._smoothed or 0.0, 0.05)
+        self._next_decrease_at = now + max(self._rtt or 0.0, 0.05)
 
     # --- internals ---------------------------------------------------------------------------------------
     def _take(self) -> None:
