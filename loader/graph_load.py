@@ -1,0 +1,240 @@
+"""Step 4 (``wildlong load``): rows -> the Neo4j graph of user needs (see docs: the graph).
+
+    (:Query {id, source, conversation_id, language, text?})-[:OF_TYPE]->(:DocType {name, k_index, size})
+    (:Query)-[:HAS]->(:Value {doc_type, field, value, count, key})-[:IN_TYPE]->(:DocType)
+    (:Value)-[:CO_OCCURS {count, weight}]->(:Value)    one edge per pair, smaller key -> larger key
+
+How it stays correct and idempotent:
+- the schema files (``cypher/schema/NNN_*.cypher``, all ``IF NOT EXISTS``) are applied first;
+- each batch is one write transaction (``UNWIND $rows``; values only as parameters): it creates the
+  batch's new values, reads what the graph holds for its query ids, skips queries whose facts are
+  unchanged (same ``facts_hash``), clears the facts of changed ones, writes the rest and marks the doc
+  types touched as dirty; the last record of a query id wins;
+- when all batches are in, every dirty doc type gets its ``Value.count`` recomputed from the HAS facts,
+  values no query has any more deleted, and its CO_OCCURS edges rebuilt in Cypher from the HAS facts
+  (``weight = ln(1 + count)``); then ``DocType.size`` is set and the marks cleared.
+Loading the same records twice leaves the graph as it was; loading A then B equals loading A then B in
+one file. One graph holds one doc-type model: loading with another one needs ``reset``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+import neo4j
+from tqdm import tqdm
+
+from wildlong import cypher
+from wildlong.errors import ConfigError
+from wildlong.loader.config import LoadConfig
+from wildlong.loader.doctypes import DocTypeModel
+from wildlong.loader.embed import Embedder
+from wildlong.loader.graph_rows import QueryRow, classify_unknown, plan_rows
+from wildlong.loader.records import ExtractionRecord, StageCounts, read_jsonl
+
+cypher.require(
+    "loader/doctypes_upsert",
+    "loader/doctype_models",
+    "loader/values_upsert",
+    "loader/query_state",
+    "loader/query_facts_clear",
+    "loader/queries_write",
+    "loader/mark_dirty",
+    "loader/dirty_doctypes",
+    "loader/refresh_counts",
+    "loader/delete_orphan_values",
+    "loader/cooccurs_clear",
+    "loader/cooccurs_build",
+    "loader/finish_doctypes",
+    "loader/reset",
+    "loader/summary",
+    "loader/doctype_report",
+)
+
+
+@dataclass
+class LoadReport:
+    counts: StageCounts
+    queries_written: int = 0
+    queries_unchanged: int = 0
+    facts_written: int = 0
+    rebuilt: list[str] = field(default_factory=list)
+    orphans_deleted: int = 0
+    write_s: float = 0.0
+    cooccur_s: float = 0.0
+
+    @property
+    def facts_per_s(self) -> float:
+        return self.facts_written / self.write_s if self.write_s > 0 else 0.0
+
+
+def apply_schema(driver: neo4j.Driver, database: str) -> None:
+    """Every ``schema/NNN_*.cypher`` statement, in order."""
+    with driver.session(database=database) as session:
+        for statement in cypher.schema_statements():
+            session.run(statement.text).consume()
+        session.run("CALL db.awaitIndexes(300)").consume()
+
+
+def reset(driver: neo4j.Driver, database: str) -> None:
+    """Delete every Query, Value and DocType node (and their relationships)."""
+    with driver.session(database=database) as session:
+        session.run(cypher.query("loader/reset").text).consume()
+
+
+def load_rows(
+    driver: neo4j.Driver,
+    database: str,
+    rows: Iterable[QueryRow],
+    model: DocTypeModel,
+    config: LoadConfig,
+    counts: StageCounts,
+    *,
+    progress: bool | None = None,
+    total: int | None = None,
+) -> LoadReport:
+    """Apply the schema, write every row in batches, then rebuild the touched doc types."""
+    apply_schema(driver, database)
+    if config.reset:
+        reset(driver, database)
+    _check_model(driver, database, model)
+    report = LoadReport(counts)
+    doc_rows = [{"name": c.name, "k_index": c.k_index, "model_id": model.model_id} for c in model.clusters]
+    driver.execute_query(cypher.query("loader/doctypes_upsert").text, rows=doc_rows, database_=database)
+    seen_values: set[str] = set()
+    bar = tqdm(
+        total=total, desc="load", unit="query", disable=(not progress) if progress is not None else None
+    )
+    started = time.perf_counter()
+    try:
+        with driver.session(database=database) as session:
+            for batch in _batches(rows, config.batch_size):
+                new_values = []
+                for row in batch:
+                    for value in row.values:
+                        if value.key not in seen_values:
+                            seen_values.add(value.key)
+                            new_values.append(value.params())
+                written, unchanged, facts = session.execute_write(_write_batch, batch, new_values)
+                report.queries_written += written
+                report.queries_unchanged += unchanged
+                report.facts_written += facts
+                bar.update(len(batch))
+    finally:
+        bar.close()
+    report.write_s = time.perf_counter() - started
+    started = time.perf_counter()
+    report.rebuilt, report.orphans_deleted = finish(driver, database, config)
+    report.cooccur_s = time.perf_counter() - started
+    counts.note("queries_unchanged", report.queries_unchanged)
+    return report
+
+
+def load_extractions(
+    driver: neo4j.Driver,
+    database: str,
+    paths: list[Path],
+    model: DocTypeModel,
+    config: LoadConfig,
+    counts: StageCounts,
+    *,
+    embedder: Embedder | None = None,
+    strict: bool = False,
+    progress: bool | None = None,
+) -> LoadReport:
+    """Load extraction JSONL files (in order): a first pass finds document_type values the model has not
+    seen (classified by the nearest centroid when ``embedder`` is given), the second writes the rows."""
+
+    def records(scan: StageCounts) -> Iterator[ExtractionRecord]:
+        for path in paths:
+            yield from read_jsonl(path, ExtractionRecord, scan, strict=strict)
+
+    total = sum(1 for _ in records(StageCounts("scan")))
+    extra = classify_unknown(records(StageCounts("scan")), model, embedder, counts)
+    scan = StageCounts("scan")  # the pass that writes reports the malformed lines
+    rows = plan_rows(records(scan), model, counts, extra=extra, store_text=config.store_text)
+    report = load_rows(driver, database, rows, model, config, counts, progress=progress, total=total)
+    counts.dropped.update(scan.dropped)
+    for message in scan.messages:
+        counts.message(message)
+    return report
+
+
+def finish(driver: neo4j.Driver, database: str, config: LoadConfig) -> tuple[list[str], int]:
+    """Recompute counts, drop orphan values and rebuild CO_OCCURS for every dirty doc type."""
+    records, _, _ = driver.execute_query(cypher.query("loader/dirty_doctypes").text, database_=database)
+    names = [r["name"] for r in records]
+    deleted = 0
+    with driver.session(database=database) as session:
+        for name in names:
+            session.run(cypher.query("loader/refresh_counts").text, doc_type=name).consume()
+            result = session.run(cypher.query("loader/delete_orphan_values").text, doc_type=name)
+            deleted += int(result.single(strict=True)["deleted"])
+            session.run(cypher.query("loader/cooccurs_clear").text, doc_type=name).consume()
+            session.run(
+                cypher.query("loader/cooccurs_build").text, doc_type=name, batch=config.cooccur_batch
+            ).consume()
+        session.run(cypher.query("loader/finish_doctypes").text).consume()
+    return names, deleted
+
+
+def summary(driver: neo4j.Driver, database: str) -> dict[str, int]:
+    records, _, _ = driver.execute_query(
+        cypher.query("loader/summary").text, database_=database, routing_=neo4j.RoutingControl.READ
+    )
+    return {k: int(v) for k, v in dict(records[0]).items()}
+
+
+def doctype_report(driver: neo4j.Driver, database: str) -> list[dict[str, Any]]:
+    records, _, _ = driver.execute_query(
+        cypher.query("loader/doctype_report").text, database_=database, routing_=neo4j.RoutingControl.READ
+    )
+    return [dict(r) for r in records]
+
+
+def _write_batch(
+    tx: neo4j.ManagedTransaction, batch: list[QueryRow], new_values: list[dict[str, str]]
+) -> tuple[int, int, int]:
+    """One transaction (retried as a whole by the driver, so it must be idempotent: it is)."""
+    if new_values:
+        tx.run(cypher.query("loader/values_upsert").text, rows=new_values).consume()
+    state = {
+        r["id"]: (r["facts_hash"], r["doc_types"])
+        for r in tx.run(cypher.query("loader/query_state").text, ids=[row.id for row in batch])
+    }
+    to_write = [row for row in batch if row.id not in state or state[row.id][0] != row.facts_hash]
+    changed = [row.id for row in to_write if row.id in state]
+    dirty = {row.doc_type for row in to_write if row.doc_type is not None}
+    for row_id in changed:
+        dirty.update(state[row_id][1])
+    if changed:
+        tx.run(cypher.query("loader/query_facts_clear").text, ids=changed).consume()
+    if to_write:
+        tx.run(cypher.query("loader/queries_write").text, rows=[row.params() for row in to_write]).consume()
+    if dirty:
+        tx.run(cypher.query("loader/mark_dirty").text, names=sorted(dirty)).consume()
+    return len(to_write), len(batch) - len(to_write), sum(len(row.values) for row in to_write)
+
+
+def _batches(rows: Iterable[QueryRow], size: int) -> Iterator[list[QueryRow]]:
+    """Batches of ``size`` rows; a query id repeated inside a batch keeps its last row (last one wins)."""
+    stream = iter(rows)
+    while chunk := list(islice(stream, size)):
+        last = {row.id: row for row in chunk}
+        yield list(last.values())
+
+
+def _check_model(driver: neo4j.Driver, database: str, model: DocTypeModel) -> None:
+    records, _, _ = driver.execute_query(cypher.query("loader/doctype_models").text, database_=database)
+    others = [r["model_id"] for r in records if r["model_id"] != model.model_id]
+    if others:
+        raise ConfigError(
+            f"the graph holds doc types of another doc-type model ({', '.join(map(str, others))}; "
+            f"this one is {model.model_id})",
+            hint="reload everything with --reset, or load with the doc-type model the graph was built from",
+        )
