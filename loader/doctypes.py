@@ -41,6 +41,11 @@ class DocTypeCluster(BaseModel):
     central: str = Field(description="the member closest to the centroid")
     top: list[str] = Field(description="the most frequent members")
 
+    @property
+    def size(self) -> int:
+        """The cluster's size as reported: its queries (``queries``)."""
+        return self.queries
+
 
 class DocTypeModel(BaseModel):
     """The clusters and everything needed to assign a value or a document to one of them."""
