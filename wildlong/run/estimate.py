@@ -22,10 +22,7 @@ from wildlong.synth.records import Tally
 
 def dry_run(cfg: RunConfig) -> str:
     cfg = cfg.seeded()
-    settings = cfg.llm
-    if settings.cache_path is None and settings.cache:
-        settings = settings.model_copy(update={"cache_path": cfg.out / "llm-cache.sqlite"})
-    client = LLMClient(resolve_settings(settings, start_embedded=False))
+    client = LLMClient(resolve_settings(cfg.llm, start_embedded=False))
     try:
         queries = list(read_queries(cfg.read, StageCounts("read")))
         est = estimate_extract(queries, client, cfg.extract)

@@ -65,10 +65,9 @@ class Context:
     @property
     def client(self) -> LLMClient:
         if self._client is None:
-            settings = self.cfg.llm
-            if settings.cache_path is None and settings.cache:
-                settings = settings.model_copy(update={"cache_path": self.run_dir / "llm-cache.sqlite"})
-            self._client = LLMClient(resolve_settings(settings))
+            # The reply cache is shared by runs (default <WILDLONG_HOME>/llm/cache.sqlite): an ablation that
+            # changes only the walks pays nothing again for the extraction.
+            self._client = LLMClient(resolve_settings(self.cfg.llm))
         return self._client
 
     @property

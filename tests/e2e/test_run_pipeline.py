@@ -1,0 +1,184 @@
+"""`wildlong run` end to end: real Neo4j, the scripted OpenAI test double as the LLM, real shared data.
+
+Checks record counts, the dataset schema, provenance links back to (:Query) nodes, and that a run killed
+with SIGKILL in the middle of an LLM stage resumes to the identical dataset without repaying calls.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.conftest import SESSION_SERVER
+from tests.doubles.scripted_openai_server import ScriptedOpenAIServer
+from tests.doubles.synth_responder import synth_responder
+from wildlong.graph import Graph
+
+SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+
+
+def _config(tmp: Path, server: ScriptedOpenAIServer, out: Path) -> Path:
+    cfg: dict[str, Any] = {
+        "name": "e2e",
+        "out": str(out),
+        "seed": 11,
+        "llm": {
+            "base_url": server.base_url,
+            "model": server.model,
+            "api_key": "test-key",
+            "max_concurrency": 2,
+            "adaptive": False,
+            "backoff_base_s": 0.01,
+        },
+        "read": {"sources": [str(SHARED / "conversations" / "sharegpt_sample.jsonl")], "limit": 30},
+        "doctypes": {"k": 3},
+        "load": {"reset": True},
+        "walk": {"walks": 12, "length": 4, "min_length": 2},
+        "documents": {
+            "sources": [str(SHARED / "documents" / "documents.jsonl")],
+            "limit": 24,
+            "min_tokens": 200,
+            "max_tokens": 600,
+        },
+        "pair": {"max_bundle_tokens": 1500},
+        "generate": {"grounding_min": 0.2},
+    }
+    path = tmp / f"{out.name}.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    return path
+
+
+def _env(graph: Graph) -> dict[str, str]:
+    env = dict(os.environ)
+    env["NEO4J_URI"] = graph.uri
+    if SESSION_SERVER:
+        env["NEO4J_PASSWORD"] = SESSION_SERVER[0].password()
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def _run(config: Path, graph: Graph) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "wildlong.cli", "run", str(config)],
+        env=_env(graph),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def _finish(proc: subprocess.Popen[str]) -> str:
+    out, _ = proc.communicate(timeout=600)
+    assert proc.returncode == 0, out
+    return out
+
+
+def _digest(body: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+def test_run_writes_a_dataset_with_provenance_to_the_graph(graph: Graph, tmp_path: Path) -> None:
+    with ScriptedOpenAIServer(responder=synth_responder) as server:
+        out = tmp_path / "run"
+        text = _finish(_run(_config(tmp_path, server, out), graph))
+        assert "dataset:" in text and "wall time:" in text
+        first_calls = server.chat_count
+        rerun = _finish(_run(_config(tmp_path, server, out), graph))
+        assert server.chat_count == first_calls  # everything complete: nothing sent again
+        assert rerun.count("complete already") == 10
+
+    manifest = json.loads((out / "manifest.json").read_text())["stages"]
+    records = [json.loads(line) for line in (out / "dataset" / "train.jsonl").read_text().splitlines()]
+    assert len(records) == manifest["dataset"]["counts"]["records"] == manifest["generate"]["counts"]["kept"]
+    assert len(records) >= 3
+    gen = manifest["generate"]["counts"]
+    assert gen["seen"] == gen["kept"] + sum(gen["dropped"].values())
+    for r in records:
+        assert [m["role"] for m in r["messages"]] == ["user", "assistant"]
+        assert "=== Document" in r["messages"][0]["content"]
+        p = r["provenance"]
+        assert len(p["node_ids"]) == len(p["fields"]) == len(p["values"]) >= 2
+        assert p["query_ids"] and p["document_ids"] and p["seed"] == 11
+        assert set(p["prompts"]) == {"instruct", "rewrite", "answer", "map_notes", "reduce_answer"}
+    # every provenance query id is a real (:Query) of the graph holding one of the walk's values
+    for r in records:
+        rows, _, _ = graph.driver.execute_query(
+            "UNWIND $ids AS id MATCH (q:Query {id: id})-[:HAS]->(v:Value) WHERE v.key IN $keys "
+            "RETURN count(DISTINCT q) AS n",
+            ids=r["provenance"]["query_ids"],
+            keys=r["provenance"]["node_ids"],
+            database_=graph.database,
+        )
+        assert rows[0]["n"] == len(r["provenance"]["query_ids"])
+    # both files load with 🤗 datasets as they are
+    import datasets
+
+    for name in ("train.jsonl", "train.parquet"):
+        kind = "json" if name.endswith("jsonl") else "parquet"
+        loaded = datasets.load_dataset(kind, data_files=str(out / "dataset" / name), split="train")
+        assert loaded.num_rows == len(records) and loaded[0]["messages"][1]["role"] == "assistant"
+    assert (out / "dataset" / "README.md").read_text().count("| generate |") == 1
+    assert (out / "dataset" / "lengths.png").stat().st_size > 1000
+
+
+def test_kill_minus_nine_then_resume_gives_the_identical_dataset(graph: Graph, tmp_path: Path) -> None:
+    with ScriptedOpenAIServer(responder=synth_responder, latency_s=0.02) as server:
+        whole = tmp_path / "whole"
+        _finish(_run(_config(tmp_path, server, whole), graph))
+        server.reset()
+
+        killed = tmp_path / "killed"
+        config = _config(tmp_path, server, killed)
+        proc = _run(config, graph)
+        deadline = time.monotonic() + 300
+        while server.chat_count < 12 and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.01)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        assert proc.returncode == -signal.SIGKILL
+        before = [_digest(b) for b in server.bodies()]
+        server.reset()
+        _finish(_run(config, graph))
+        after = [_digest(b) for b in server.bodies()]
+
+    repaid = set(before) & set(after)
+    assert len(repaid) <= 2  # at most the requests in flight at the kill (max_concurrency 2) are sent again
+    assert (killed / "dataset" / "train.jsonl").read_bytes() == (
+        whole / "dataset" / "train.jsonl"
+    ).read_bytes()
+    assert (killed / "dataset" / "train.parquet").exists()
+
+
+@pytest.mark.parametrize("flag", ["--dry-run"])
+def test_dry_run_sends_nothing(graph: Graph, tmp_path: Path, flag: str) -> None:
+    with ScriptedOpenAIServer(responder=synth_responder) as server:
+        out = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "wildlong.cli",
+                "run",
+                str(_config(tmp_path, server, tmp_path / "dry")),
+                flag,
+            ],
+            env=_env(graph),
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert out.returncode == 0, out.stdout + out.stderr
+        assert server.chat_count == 0
+    lines = out.stdout.splitlines()
+    extract = next(line for line in lines if line.startswith("extract"))
+    assert extract.split()[2] == "30"  # one call per query read
+    assert any(line.startswith("total") for line in lines)
