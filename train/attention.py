@@ -58,18 +58,19 @@ def choose(requested: str, *, packing: bool) -> str:
     return requested
 
 
+# The keyword arguments this PyTorch's varlen_attn takes (2.11: window_size; later: enable_gqa...), read
+# once at registration: a plain global keeps the compiled decoder layer free of graph breaks.
+_VARLEN_PARAMS: frozenset[str] = frozenset()
+
+
 @functools.cache
 def register_varlen() -> None:
+    global _VARLEN_PARAMS
+    from torch.nn.attention.varlen import varlen_attn
     from transformers import AttentionInterface
 
+    _VARLEN_PARAMS = frozenset(inspect.signature(varlen_attn).parameters)
     AttentionInterface.register(VARLEN, varlen_attention_forward)
-
-
-@functools.cache
-def _varlen_params() -> frozenset[str]:
-    from torch.nn.attention.varlen import varlen_attn
-
-    return frozenset(inspect.signature(varlen_attn).parameters)
 
 
 def varlen_attention_forward(
@@ -90,8 +91,10 @@ def varlen_attention_forward(
         from transformers.integrations.sdpa_attention import sdpa_attention_forward
 
         return sdpa_attention_forward(module, query, key, value, attention_mask, dropout, scaling, **kwargs)
-    q, k, v = (t[0].transpose(0, 1) for t in (query, key, value))  # (T, H, D)
-    params = _varlen_params()
+    dtype = query.dtype
+    half = dtype if dtype in (torch.float16, torch.bfloat16) else torch.bfloat16  # the kernels' types
+    q, k, v = (t[0].transpose(0, 1).to(half) for t in (query, key, value))  # (T, H, D)
+    params = _VARLEN_PARAMS
     options: dict[str, Any] = {}
     if "scale" in params and scaling is not None:
         options["scale"] = scaling
@@ -108,4 +111,4 @@ def varlen_attention_forward(
     longest = int(kwargs.get("max_length_q") or int((cu[1:] - cu[:-1]).max()))
     out = varlen_attn(q, k, v, cu, cu, longest, longest, **options)
     assert isinstance(out, torch.Tensor)
-    return out.unsqueeze(0), None
+    return out.unsqueeze(0).to(dtype), None

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
 from wildlong.errors import ConfigError
 from wildlong.train import attention
-from wildlong.train.config import SFTConfig
 from wildlong.train.rope import apply_rope, resolve_rope, rope_record
+
+if TYPE_CHECKING:
+    from wildlong.train.config import SFTConfig
 
 
 @dataclass
@@ -65,7 +67,9 @@ def build(cfg: SFTConfig) -> Built:
     record = rope_record(model.config, requested)
     model.config.use_cache = False
     if cfg.gradient_checkpointing:
-        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+        enable_checkpointing(model)
+    if cfg.compile:
+        compile_layers(model)
     if cfg.finetune == "lora":
         model = _with_lora(cfg, model)
     return Built(tokenizer, model, implementation, record)
@@ -101,6 +105,22 @@ def _with_lora(cfg: SFTConfig, model: Any) -> Any:
         task_type="CAUSAL_LM",
     )
     return get_peft_model(model, lora)
+
+
+def enable_checkpointing(model: Any) -> None:
+    """Activation (gradient) checkpointing per decoder layer, under either of transformers' names."""
+    kwargs = {"use_reentrant": False}
+    if hasattr(model, "activation_checkpointing_enable"):
+        model.activation_checkpointing_enable(activation_checkpointing_kwargs=kwargs)
+    else:  # transformers < 5.2x
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs=kwargs)
+
+
+def compile_layers(model: Any) -> None:
+    """``torch.compile`` every decoder layer: one graph for all of them, sizes dynamic (packs vary)."""
+    decoder = model.get_decoder()
+    for layer in decoder.layers:
+        layer.compile(dynamic=True)
 
 
 def count_parameters(model: Any) -> tuple[int, int]:
