@@ -38,6 +38,7 @@ def _config(tmp: Path, server: ScriptedOpenAIServer, out: Path) -> Path:
             "api_key": "test-key",
             "max_concurrency": 2,
             "adaptive": False,
+            "cache_path": str(tmp / f"{out.name}-cache.sqlite"),
             "backoff_base_s": 0.01,
         },
         "read": {"sources": [str(SHARED / "conversations" / "sharegpt_sample.jsonl")], "limit": 30},
@@ -143,6 +144,7 @@ def test_kill_minus_nine_then_resume_gives_the_identical_dataset(graph: Graph, t
         deadline = time.monotonic() + 300
         while server.chat_count < 12 and time.monotonic() < deadline and proc.poll() is None:
             time.sleep(0.01)
+        assert proc.poll() is None, proc.communicate()[0]
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
         assert proc.returncode == -signal.SIGKILL

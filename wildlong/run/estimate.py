@@ -33,7 +33,7 @@ def dry_run(cfg: RunConfig) -> str:
     notes = [
         f"dry run of {cfg.name}: {len(queries)} queries read, {cfg.walk.walks} walks planned; "
         "nothing was sent.",
-        "extract is exact (cached calls are free); instruct, rewrite, answer, map and reduce are forecasts.",
+        "Counted exactly: extract (cached calls are free). Forecast: instruct, rewrite, answer, map, reduce.",
     ]
     return "\n".join([*notes, est.format()])
 
