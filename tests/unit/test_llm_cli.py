@@ -105,3 +105,37 @@ def test_settings_resolve_to_openai_a_given_server_or_the_embedded_one() -> None
     assert (estimate.calls, estimate.input_tokens, estimate.cost_usd) == (1, 3 + 3 + 1 + 1, 0.0)
     with pytest.raises(ConfigError, match="not resolved"):
         LLMClient(dry).run([LLMRequest([{"role": "user", "content": "hi"}])])
+
+
+def test_a_server_that_runs_but_does_not_answer_is_never_doubled(tmp_path: Path) -> None:
+    import json
+    import subprocess
+    import sys
+    import time
+
+    from wildlong.errors import LLMError
+    from wildlong.llm import embedded
+    from wildlong.paths import llm_home
+
+    # A process whose command line looks like the server's, listening nowhere.
+    marker = "wildlong.llm.embedded_server"
+    fake = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", marker])
+    cmdline = Path(f"/proc/{fake.pid}/cmdline")
+    for _ in range(500):  # until exec has replaced the forked copy of this process
+        if marker.encode() in cmdline.read_bytes():
+            break
+        time.sleep(0.01)
+    try:
+        llm_home().mkdir(parents=True)
+        state = {"pid": fake.pid, "port": 9, "api_key": "k", "parallel": 2, "ctx_per_slot": 8192}
+        state |= {"log": str(tmp_path / "server.log"), "started_at": 0.0}
+        (llm_home() / "server.json").write_text(json.dumps(state), encoding="utf-8")
+        assert embedded.status() is None and embedded.running() is not None
+        assert "runs but does not answer" in CliRunner().invoke(llm, ["status"]).output
+        with pytest.raises(LLMError, match=f"pid {fake.pid}"):
+            embedded.start(timeout_s=0.5)
+        assert embedded.stop(timeout_s=10) is True
+        fake.wait(10)  # already reaped by stop(), which waited for it to exit
+        assert embedded.running() is None
+    finally:
+        fake.kill()

@@ -61,9 +61,9 @@ def start(port: int, parallel: int, ctx_per_slot: int) -> None:
     Example:
       wildlong llm start --parallel 2
     """
-    running = embedded.status()
-    info = running or embedded.start(port=port, parallel=parallel, ctx_per_slot=ctx_per_slot)
-    verb = "already running" if running else "started"
+    before = embedded.running()
+    info = embedded.start(port=port, parallel=parallel, ctx_per_slot=ctx_per_slot)
+    verb = "already running" if before is not None else "started"
     click.echo(f"embedded LLM {verb}: {info.model} at {info.base_url} (pid {info.pid}, log {info.log})")
 
 
@@ -77,7 +77,11 @@ def status() -> None:
     """
     info = embedded.status()
     if info is None:
-        click.echo("embedded LLM: not running (`wildlong llm start` starts it)")
+        alive = embedded.running()
+        if alive is not None:
+            click.echo(f"embedded LLM: pid {alive.pid} runs but does not answer (see {alive.log})")
+        else:
+            click.echo("embedded LLM: not running (`wildlong llm start` starts it)")
         return
     click.echo(
         f"embedded LLM: running, {info.model} at {info.base_url}\n"

@@ -69,13 +69,16 @@ def _state_file() -> Path:
 
 
 def status() -> EmbeddedInfo | None:
-    """The running server, or None (a stale state file of a dead process is removed)."""
+    """The server if it runs *and* answers, else None (a stale state file of a dead process is removed)."""
+    info = running()
+    return info if info is not None and _answers(info, timeout_s=5.0) else None
+
+
+def running() -> EmbeddedInfo | None:
+    """The server's process if it is alive, answering or not (None removes a stale state file)."""
     info = _read_state()
-    if info is None:
-        return None
-    if not _alive(info.pid) or not _answers(info, timeout_s=5.0):
-        if not _alive(info.pid):
-            _state_file().unlink(missing_ok=True)
+    if info is not None and not _alive(info.pid):
+        _state_file().unlink(missing_ok=True)
         return None
     return info
 
@@ -85,12 +88,28 @@ def start(
 ) -> EmbeddedInfo:
     """Start the server unless it already runs; return once ``/v1/models`` answers."""
     with _lock():
-        running = status()
-        if running is not None:
-            return running
+        alive = running()
+        if alive is not None:  # never a second server: wait for this one (it may be busy or loading)
+            if _wait_answers(alive, timeout_s):
+                return alive
+            raise LLMError(
+                f"the embedded LLM server (pid {alive.pid}) runs but does not answer",
+                hint=f"see {alive.log}; `wildlong llm stop` then `wildlong llm start`",
+            )
         if importlib.util.find_spec("xllamacpp") is None:
             raise ConfigError("xllamacpp (the embedded LLM server) is not installed", hint=INSTALL_HINT)
         return _spawn(port=port, parallel=parallel, ctx_per_slot=ctx_per_slot, timeout_s=timeout_s)
+
+
+def _wait_answers(info: EmbeddedInfo, timeout_s: float) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if _answers(info, timeout_s=5.0):
+            return True
+        if not _alive(info.pid):
+            return False
+        time.sleep(0.2)
+    return False
 
 
 def _spawn(*, port: int, parallel: int, ctx_per_slot: int, timeout_s: float) -> EmbeddedInfo:
