@@ -188,3 +188,18 @@ def test_two_steps_then_resume_equals_four_steps(tmp_path: Path, dataset: Path) 
         assert abs(x["loss"] - y["loss"]) < 1e-5
         assert x["lr"] == pytest.approx(y["lr"])
     assert (straight.output_dir / "loss.png").stat().st_size > 0
+
+
+def test_the_cli_trains_the_tiny_config_and_flags_override_it(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from wildlong.cli.train_cmd import train
+
+    config = Path(__file__).resolve().parents[2] / "configs" / "train" / "tiny_cpu.yaml"
+    out = tmp_path / "run"
+    args = ["sft", str(config), "-o", str(out), "--max-steps", "2", "--rope-theta", "20000", "--no-resume"]
+    result = CliRunner().invoke(train, args)
+    assert result.exit_code == 0, result.output
+    assert "step 2/2" in result.output and "final model in" in result.output
+    assert json.loads((out / "final" / "rope.json").read_text())["resolved"]["rope_theta"] == 20000.0
+    assert (out / "loss.png").exists() and len((out / "metrics.jsonl").read_text().splitlines()) == 2
