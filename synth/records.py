@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
@@ -79,7 +79,7 @@ class Pair(BaseModel):
     tokens: int = Field(description="tokens of the documents together")
 
 
-def write_jsonl(path: Path, records: list[BaseModel] | Iterator[BaseModel]) -> int:
+def write_jsonl(path: Path, records: Iterable[BaseModel]) -> int:
     """Write records atomically (temp file, then rename); returns how many."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".part")

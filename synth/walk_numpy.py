@@ -59,37 +59,89 @@ class Adjacency:
         ptr = np.zeros(len(ordered) + 1, dtype=np.int64)
         np.add.at(ptr, src + 1, 1)
         return cls(
-            keys=[k for k, _, _ in ordered], fields=[f for _, f, _ in ordered],
-            values=[v for _, _, v in ordered], ptr=np.cumsum(ptr), nbr=dst, weight=w,
-        )  # fmt: skip
+            keys=[k for k, _, _ in ordered],
+            fields=[f for _, f, _ in ordered],
+            values=[v for _, _, v in ordered],
+            ptr=np.cumsum(ptr),
+            nbr=dst,
+            weight=w,
+        )
+
+    def neighbours(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        """Node ``i``'s neighbour indices (sorted by key) and their cumulative weights (the walk index)."""
+        lo, hi = self.ptr[i], self.ptr[i + 1]
+        return self.nbr[lo:hi], np.cumsum(self.weight[lo:hi])
 
 
 @dataclass
 class NumpyStepper:
-    """Drop-in for ``CypherStepper``: the same pick, computed in memory."""
+    """Drop-in for ``CypherStepper``: the same rejection draws and exact fallback, computed in memory."""
 
     adj: Adjacency
     uniform: bool = False
 
     def __post_init__(self) -> None:
         self._index = {key: i for i, key in enumerate(self.adj.keys)}
-        self._field_ids = {f: i for i, f in enumerate(sorted(set(self.adj.fields)))}
-        self._node_field = np.array([self._field_ids[f] for f in self.adj.fields], dtype=np.int64)
 
     def step(self, requests: Sequence[StepRequest]) -> dict[int, Pick]:
-        adj, picks = self.adj, {}
+        picks = {}
         for r in requests:
-            i = self._index[r.key]
-            lo, hi = adj.ptr[i], adj.ptr[i + 1]
-            nbr = adj.nbr[lo:hi]
-            on_path = [self._field_ids[f] for f in r.fields if f in self._field_ids]
-            keep = ~np.isin(self._node_field[nbr], on_path)
-            if not keep.any():
-                continue
-            cand = nbr[keep]
-            w = np.ones(len(cand)) if self.uniform else adj.weight[lo:hi][keep]
-            cum = np.cumsum(w)
-            j = min(int(np.searchsorted(cum, r.u * cum[-1], side="right")), len(cand) - 1)
-            n = int(cand[j])
-            picks[r.walk] = Pick(adj.keys[n], adj.fields[n], adj.values[n], float(w[j]))
+            pick = self._one(r)
+            if pick is not None:
+                picks[r.walk] = pick
         return picks
+
+    def _one(self, r: StepRequest) -> Pick | None:
+        adj = self.adj
+        i = self._index[r.key]
+        nbr, cum = adj.neighbours(i)
+        if len(nbr) == 0:
+            return None
+        on_path = set(r.fields)
+        for u in r.us:  # rejection: pick among all neighbours, keep a field not yet on the path
+            if self.uniform:
+                j = min(int(u * len(nbr)), len(nbr) - 1)
+            else:
+                j = min(int(np.searchsorted(cum, u * cum[-1], side="right")), len(nbr) - 1)
+            n = int(nbr[j])
+            if adj.fields[n] not in on_path:
+                weight = 1.0 if self.uniform else float(cum[j] - cum[j - 1]) if j > 0 else float(cum[0])
+                return Pick(adj.keys[n], adj.fields[n], adj.values[n], weight)
+        return self._exact(nbr, on_path, r.u, i)
+
+    def _exact(self, nbr: np.ndarray, on_path: set[str], u: float, i: int) -> Pick | None:
+        adj = self.adj
+        keep = np.array([adj.fields[int(n)] not in on_path for n in nbr], dtype=bool)
+        if not keep.any():
+            return None
+        lo = adj.ptr[i]
+        cand = nbr[keep]
+        w = np.ones(len(cand)) if self.uniform else adj.weight[lo : lo + len(nbr)][keep]
+        total = 0.0
+        for x in w:  # sequential sum, as Cypher's reduce does it
+            total += float(x)
+        target, acc = u * total, 0.0
+        pick = len(cand) - 1
+        for j, x in enumerate(w):
+            acc += float(x)
+            if acc > target:
+                pick = j
+                break
+        n = int(cand[pick])
+        return Pick(adj.keys[n], adj.fields[n], adj.values[n], float(w[pick]))
+
+
+def index_rows(adj: Adjacency) -> list[dict[str, object]]:
+    """Rows for ``walks/index_write``: every node's sorted neighbours, fields and cumulative weights."""
+    rows: list[dict[str, object]] = []
+    for i, key in enumerate(adj.keys):
+        nbr, cum = adj.neighbours(i)
+        rows.append(
+            {
+                "key": key,
+                "keys": [adj.keys[int(n)] for n in nbr],
+                "fields": [adj.fields[int(n)] for n in nbr],
+                "cum": [float(c) for c in cum],
+            }
+        )
+    return rows

@@ -21,11 +21,14 @@ from pydantic import BaseModel, Field
 from wildlong import cypher
 from wildlong.errors import ConfigError
 
-cypher.require("walks/start_candidates", "walks/step", "walks/doc_types")
+cypher.require("walks/start_candidates", "walks/step", "walks/step_exact", "walks/doc_types")
 
 Strategy = Literal["weighted", "uniform", "independent"]
 # Draws come in fixed chunks so that a walk's random numbers never depend on the batch size.
 CHUNK = 1024
+# Per step: REJECTION_DRAWS tries by binary search over all neighbours, then one draw for the exact step.
+REJECTION_DRAWS = 8
+STEP_WIDTH = REJECTION_DRAWS + 1
 
 
 class WalkConfig(BaseModel):
@@ -84,10 +87,13 @@ class StartTable:
 
 @dataclass
 class StepRequest:
+    """One step of one walk: its node, the fields on its path, rejection draws ``us``, exact draw ``u``."""
+
     walk: int
     key: str
     fields: list[str]
     u: float
+    us: list[float] = field(default_factory=list)
 
 
 @dataclass
@@ -104,7 +110,8 @@ class Stepper(Protocol):
 
 @dataclass
 class CypherStepper:
-    """Moves every walk in flight with one query per step, inside Neo4j."""
+    """Moves every walk in flight inside Neo4j: one query per step (rejection draws over the walk index),
+    and one more for the few walks whose draws all fell on fields already on their path."""
 
     driver: neo4j.Driver
     database: str
@@ -114,16 +121,35 @@ class CypherStepper:
     def step(self, requests: Sequence[StepRequest]) -> dict[int, Pick]:
         if not requests:
             return {}
-        rows = [{"id": r.walk, "key": r.key, "fields": r.fields, "u": r.u} for r in requests]
+        rows = [{"id": r.walk, "key": r.key, "fields": r.fields, "us": r.us} for r in requests]
+        records = self._run("walks/step", rows)
+        picks: dict[int, Pick] = {}
+        exact: set[int] = set()
+        for rec in records:
+            if rec["pick"] is None:
+                exact.add(rec["walk"])
+            else:
+                picks[rec["walk"]] = Pick(rec["key"], rec["field"], rec["value"], float(rec["weight"]))
+        if exact:
+            rows = [
+                {"id": r.walk, "key": r.key, "fields": r.fields, "u": r.u}
+                for r in requests
+                if r.walk in exact
+            ]
+            for rec in self._run("walks/step_exact", rows):
+                picks[rec["walk"]] = Pick(rec["key"], rec["field"], rec["value"], float(rec["weight"]))
+        return picks
+
+    def _run(self, name: str, rows: list[dict[str, object]]) -> list[neo4j.Record]:
         records, _, _ = self.driver.execute_query(
-            cypher.query("walks/step").text,
+            cypher.query(name).text,
             walks=rows,
             uniform=self.uniform,
             database_=self.database,
             routing_=neo4j.RoutingControl.READ,
         )
         self.queries += 1
-        return {r["walk"]: Pick(r["key"], r["field"], r["value"], float(r["weight"])) for r in records}
+        return records
 
 
 @dataclass
@@ -146,9 +172,14 @@ def pick_start(table: StartTable, u: float) -> int:
 
 
 def run_walks(
-    starts: StartTable, stepper: Stepper, cfg: WalkConfig, doc_type: str, doc_index: int, wanted: int,
+    starts: StartTable,
+    stepper: Stepper,
+    cfg: WalkConfig,
+    doc_type: str,
+    doc_index: int,
+    wanted: int,
     stats: WalkStats,
-) -> Iterator[Walk]:  # fmt: skip
+) -> Iterator[Walk]:
     """Walks of one doc type: ``wanted`` distinct paths of at least ``min_length`` nodes."""
     if not starts.keys:
         stats.dropped["doc_type_without_values"] += 1
@@ -158,7 +189,7 @@ def run_walks(
     while produced < wanted and attempt < limit:
         chunk, first = divmod(attempt, CHUNK)
         take = min(CHUNK - first, limit - attempt, cfg.batch_size, (wanted - produced) * 2 + 16)
-        rows = draws(cfg.seed, doc_index, chunk, cfg.length * 2)[first : first + take]
+        rows = draws(cfg.seed, doc_index, chunk, 1 + (cfg.length - 1) * STEP_WIDTH)[first : first + take]
         if cfg.strategy == "independent":
             paths = [_independent(starts, row, cfg.length) for row in rows]
         else:
@@ -196,9 +227,15 @@ class _Path:
     def to_walk(self, cfg: WalkConfig, doc_type: str, doc_index: int, index: int) -> Walk:
         return Walk(
             walk_id=f"{cfg.strategy}-s{cfg.seed}-d{doc_index}-{index}",
-            doc_type=doc_type, node_ids=self.keys, fields=self.fields, values=self.values,
-            weights=self.weights, strategy=cfg.strategy, seed=cfg.seed, index=index,
-        )  # fmt: skip
+            doc_type=doc_type,
+            node_ids=self.keys,
+            fields=self.fields,
+            values=self.values,
+            weights=self.weights,
+            strategy=cfg.strategy,
+            seed=cfg.seed,
+            index=index,
+        )
 
 
 def _reject(path: _Path, cfg: WalkConfig, seen: set[tuple[str, ...]]) -> str | None:
@@ -210,11 +247,21 @@ def _reject(path: _Path, cfg: WalkConfig, seen: set[tuple[str, ...]]) -> str | N
 
 
 def _advance(starts: StartTable, stepper: Stepper, rows: np.ndarray, length: int) -> list[_Path]:
-    """Move a batch of walks in lockstep; column 0 draws the start, column k the k-th step."""
+    """Move a batch of walks in lockstep; column 0 draws the start, then STEP_WIDTH columns per step."""
     paths = [_start(starts, float(u)) for u in rows[:, 0]]
     active = list(range(len(paths)))
     for step in range(1, length):
-        requests = [StepRequest(w, paths[w].keys[-1], paths[w].fields, float(rows[w, step])) for w in active]
+        base = 1 + (step - 1) * STEP_WIDTH
+        requests = [
+            StepRequest(
+                w,
+                paths[w].keys[-1],
+                paths[w].fields,
+                float(rows[w, base + REJECTION_DRAWS]),
+                [float(x) for x in rows[w, base : base + REJECTION_DRAWS]],
+            )
+            for w in active
+        ]
         picks = stepper.step(requests)
         active = [w for w in active if w in picks]
         for w in active:
@@ -241,8 +288,12 @@ def _independent(starts: StartTable, row: np.ndarray, length: int) -> _Path:
             break
         chosen = others.pop(min(int(row[2 * k - 1] * len(others)), len(others) - 1))
         members = by_field[chosen]
-        sub = StartTable([starts.keys[i] for i in members], [chosen] * len(members),
-                         [starts.values[i] for i in members], starts.counts[members])  # fmt: skip
+        sub = StartTable(
+            [starts.keys[i] for i in members],
+            [chosen] * len(members),
+            [starts.values[i] for i in members],
+            starts.counts[members],
+        )
         j = pick_start(sub, float(row[2 * k]))
         path.add(Pick(sub.keys[j], chosen, sub.values[j], 0.0))
     path.weights = []
@@ -289,5 +340,9 @@ def sample_walks(
     stepper = stepper or CypherStepper(driver, database, uniform=cfg.strategy == "uniform")
     doc_index = {name: i for i, name in enumerate(sorted(doc_type_sizes(driver, database)))}
     for name, wanted in allocate(sizes, cfg.walks).items():
+        if isinstance(stepper, CypherStepper) and cfg.strategy != "independent":
+            from wildlong.synth.walk_index import ensure_index
+
+            ensure_index(driver, database, name)
         starts = StartTable.load(driver, database, name)
         yield from run_walks(starts, stepper, cfg, name, doc_index[name], wanted, stats)

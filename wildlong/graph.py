@@ -18,7 +18,10 @@ from wildlong.neo4j_server.settings import ServerSettings
 
 SCHEMES = ("bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc")
 # Server notifications (unknown property names in EXPLAIN and the like) stay out of users' terminals.
-DRIVER_CONFIG: dict[str, Any] = {"warn_notification_severity": neo4j.NotificationMinimumSeverity.OFF}
+DRIVER_CONFIG: dict[str, Any] = {
+    "warn_notification_severity": neo4j.NotificationMinimumSeverity.OFF,
+    "notifications_min_severity": neo4j.NotificationMinimumSeverity.OFF,
+}
 
 
 class GraphSettings(BaseModel):

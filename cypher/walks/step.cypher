@@ -1,23 +1,27 @@
-// One step of every walk in flight. Each walk gives its current node key, the fields already on its
-// path and a seeded uniform draw u in [0, 1). Candidates are the CO_OCCURS neighbours whose field is
-// not yet on the path, ordered by key; the pick is the first candidate whose cumulative weight exceeds
-// u * total. With $uniform every candidate weighs 1. Walks with no candidate return no row (dead end).
+// One step of every walk in flight, by rejection: each walk brings up to eight seeded draws; a draw
+// picks a neighbour in proportion to edge weight by binary search over the node's cumulative weights
+// (the walk index), and is kept when that neighbour's field is not yet on the path. With $uniform a
+// draw picks a neighbour uniformly. `pick` is null when every draw fell on a field already on the path
+// (then step_exact decides; also when the node has no index yet) and the walk is absent when the node
+// has no neighbour at all (dead end).
 // params: $walks, $uniform
-// returns: walk, key, field, value, weight, candidates
+// returns: walk, key, field, value, weight, pick
 UNWIND $walks AS w
-MATCH (cur:Value {key: w.key})-[r:CO_OCCURS]-(nb:Value)
-WHERE NOT nb.field IN w.fields
-WITH w, nb, CASE WHEN $uniform THEN 1.0 ELSE toFloat(r.weight) END AS wt
-ORDER BY w.id, nb.key
-WITH w, collect({key: nb.key, field: nb.field, value: nb.value, weight: wt}) AS cands, sum(wt) AS total
-WITH w, cands, w.u * total AS target
-WITH w, cands,
-     reduce(acc = {s: 0.0, pick: -1}, i IN range(0, size(cands) - 1) |
-       CASE
-         WHEN acc.pick >= 0 THEN acc
-         WHEN acc.s + cands[i].weight > target THEN {s: acc.s + cands[i].weight, pick: i}
-         ELSE {s: acc.s + cands[i].weight, pick: -1}
-       END) AS acc
-WITH w, cands, CASE WHEN acc.pick < 0 THEN size(cands) - 1 ELSE acc.pick END AS pick
-RETURN w.id AS walk, cands[pick].key AS key, cands[pick].field AS field, cands[pick].value AS value,
-       cands[pick].weight AS weight, size(cands) AS candidates
+MATCH (cur:Value {key: w.key})
+WITH w, cur, cur.walk_cum AS cum, cur.walk_fields AS fs
+WHERE cum IS NULL OR size(cum) > 0
+WITH w, cur, cum, fs, [u IN CASE WHEN cum IS NULL THEN [] ELSE w.us END |
+  CASE WHEN $uniform THEN toInteger(floor(u * size(cum))) ELSE
+    reduce(b = [0, size(cum) - 1], _ IN range(0, 31) |
+      CASE
+        WHEN b[0] >= b[1] THEN b
+        WHEN cum[(b[0] + b[1]) / 2] > u * cum[-1] THEN [b[0], (b[0] + b[1]) / 2]
+        ELSE [(b[0] + b[1]) / 2 + 1, b[1]]
+      END)[0]
+  END] AS draws
+WITH w, cur, cum, [i IN draws WHERE NOT fs[i] IN w.fields] AS ok
+WITH w, cur, cum, CASE WHEN size(ok) > 0 THEN ok[0] ELSE null END AS pick
+OPTIONAL MATCH (nb:Value {key: cur.walk_keys[pick]})
+RETURN w.id AS walk, nb.key AS key, nb.field AS field, nb.value AS value,
+       CASE WHEN pick IS NULL THEN null WHEN $uniform THEN 1.0
+            WHEN pick = 0 THEN cum[0] ELSE cum[pick] - cum[pick - 1] END AS weight, pick

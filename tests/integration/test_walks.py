@@ -87,7 +87,8 @@ def test_transitions_match_weights_chi_square(
     graph, keys = email
     n = 20_000
     u = np.random.default_rng(12345).random(n)
-    requests = [StepRequest(i, keys[0], ["task_type"], float(u[i])) for i in range(n)]
+    draws = np.random.default_rng(999).random((n, 8))
+    requests = [StepRequest(i, keys[0], ["task_type"], float(u[i]), list(draws[i])) for i in range(n)]
     if engine == "cypher":
         picks = CypherStepper(graph.driver, graph.database, uniform=uniform).step(requests)
     else:
@@ -117,3 +118,30 @@ def test_independent_samples_marginals_without_edges(email: tuple[Graph, list[st
 def test_allocation_is_proportional_and_exact() -> None:
     assert allocate({"a": 10, "b": 30, "c": 60}, 10) == {"a": 1, "b": 3, "c": 6}
     assert sum(allocate({"a": 1, "b": 1, "c": 1}, 10).values()) == 10
+
+
+@pytest.mark.parametrize("engine", ["cypher", "numpy"])
+def test_rejected_draws_fall_back_to_the_exact_step(email: tuple[Graph, list[str]], engine: str) -> None:
+    """From "bullet list" with task_type on the path, most weight lies on the excluded "summarize": draws
+    are rejected often and the exact step decides; the result must still follow the allowed weights."""
+    graph, keys = email
+    list(sample_walks(graph.driver, graph.database, WalkConfig(walks=1, min_length=1), WalkStats()))  # index
+    n = 20_000
+    rng = np.random.default_rng(4)
+    u, draws = rng.random(n), rng.random((n, 2))
+    requests = [
+        StepRequest(i, keys[3], ["output_format", "task_type"], float(u[i]), list(draws[i])) for i in range(n)
+    ]
+    if engine == "cypher":
+        stepper = CypherStepper(graph.driver, graph.database)
+        picks = stepper.step(requests)
+        assert (
+            stepper.queries == 2
+        )  # the rejection query, then the exact one for the walks it could not place
+    else:
+        picks = NumpyStepper(Adjacency.load(graph.driver, graph.database, "email")).step(requests)
+    allowed = {keys[1]: weight(3), keys[4]: weight(1)}  # "save time" (count 3), "finance" (count 1)
+    observed = np.array([sum(1 for p in picks.values() if p.key == k) for k in allowed])
+    assert observed.sum() == n
+    w = np.array(list(allowed.values()))
+    assert chisquare(observed, w / w.sum() * n).pvalue > 0.001

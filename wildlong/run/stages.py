@@ -17,8 +17,8 @@ from wildlong.loader.extract import extract_file
 from wildlong.loader.read import read_queries
 from wildlong.loader.records import ExtractionRecord, StageCounts, read_jsonl
 from wildlong.run.config import RunConfig
-from wildlong.synth import dataset as ds
 from wildlong.synth.card import write_card
+from wildlong.synth.dataset import build_records, query_ids_for, write_dataset
 from wildlong.synth.documents import read_documents
 from wildlong.synth.generate import Sample, Templates, generate
 from wildlong.synth.instructions import write_instructions
@@ -183,16 +183,16 @@ def stage_dataset(ctx: Context, tallies: dict[str, dict[str, Any]]) -> dict[str,
     insts = {i.instruction_id: i for i in read_records(ctx.path("instruct"), Instruction)}
     docs = {d.doc_id: d for d in read_records(ctx.path("documents"), Document)}
     keys = sorted({k for i in insts.values() for k in i.node_ids})
-    query_ids = ds.query_ids_for(ctx.graph.driver, ctx.graph.database, keys)
+    query_ids = query_ids_for(ctx.graph.driver, ctx.graph.database, keys)
     meta = {
         "token_model": ctx.cfg.documents.token_model,
         "length_buckets": ctx.cfg.documents.length_buckets,
         "generate_model": ctx.client.model,
         "seed": ctx.cfg.seed,
     }
-    records = ds.build_records(samples, insts, docs, query_ids, meta)
+    records = build_records(samples, insts, docs, query_ids, meta)
     out = ctx.path("dataset").parent
-    ds.write_dataset(records, out)
+    write_dataset(records, out)
     info = {
         "name": ctx.cfg.name,
         "generate_model": ctx.client.model,
