@@ -216,6 +216,8 @@ class SFTRecipe:
                 lm = acc.unwrap_model(self.module).lm
                 lm_state = {k.removeprefix("lm."): v for k, v in state.items()}
                 lm.save_pretrained(final, state_dict=lm_state)
+                if hasattr(lm, "get_base_model"):  # LoRA: the base config too, RoPE settings included
+                    lm.get_base_model().config.save_pretrained(final)
                 self.tokenizer.save_pretrained(final)
                 save_rope(final, self.rope)
                 self._say(f"final model in {final}")

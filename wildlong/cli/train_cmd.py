@@ -47,6 +47,7 @@ def train() -> None:
 @click.option("--max-steps", type=int, help="Optimizer steps (-1 = as many as the epochs need).")
 @click.option("--steps-this-run", type=int, help="Stop (and save) after N steps; resume later.")
 @click.option("--learning-rate", type=float, help="Peak learning rate.")
+@click.option("--grad-accum", type=int, help="Micro-batches per optimizer step, per process.")
 @click.option("--seed", type=int, help="Seed of the data order and initialisation.")
 @click.option("--resume/--no-resume", default=None, help="Continue from the newest checkpoint [resume].")
 def sft(config: Path, **flags: Any) -> None:
