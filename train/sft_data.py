@@ -185,9 +185,24 @@ def build_dataset(
     paths: Sequence[Path], tokenizer: Any, *, max_len: int, overlong: str, num_proc: int, cache_dir: Path
 ) -> tuple[Any, Counts]:
     """Tokenize every record once (``datasets`` caches it in ``cache_dir``); kept samples and counts."""
-    from datasets import Dataset, disable_progress_bars
+    import datasets
 
-    disable_progress_bars()
+    bars = datasets.is_progress_bar_enabled()
+    datasets.disable_progress_bars()
+    try:
+        return _build(
+            paths, tokenizer, max_len=max_len, overlong=overlong, num_proc=num_proc, cache_dir=cache_dir
+        )
+    finally:
+        if bars:
+            datasets.enable_progress_bars()
+
+
+def _build(
+    paths: Sequence[Path], tokenizer: Any, *, max_len: int, overlong: str, num_proc: int, cache_dir: Path
+) -> tuple[Any, Counts]:
+    from datasets import Dataset
+
     for p in paths:
         if not Path(p).is_file():
             raise InputError(f"dataset file {p} not found", hint="set `data:` in the config or --data")
