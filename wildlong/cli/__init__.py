@@ -17,6 +17,13 @@ from wildlong.errors import WildLongError
 # name -> "module:attribute" of a click command or group.
 COMMANDS: dict[str, str] = {
     "neo4j": "wildlong.cli.neo4j_cmd:neo4j",
+    "llm": "wildlong.cli.llm_cmd:llm",
+    "read": "wildlong.cli.loader_cmd:read",
+    "extract": "wildlong.cli.loader_cmd:extract",
+    "doctypes": "wildlong.cli.loader_cmd:doctypes",
+    "load": "wildlong.cli.loader_cmd:load",
+    "train": "wildlong.cli.train_cmd:train",
+    "eval": "wildlong.cli.train_cmd:eval_group",
     "graph": "wildlong.cli.graph_cmd:graph",
     "walk": "wildlong.cli.walk_cmd:walk",
     "run": "wildlong.cli.run_cmd:run",
@@ -54,11 +61,18 @@ def main() -> None:
     """Synthesize realistic long-context instruction data from real user needs.
 
     \b
-    Quick start (no Docker, no API key):
-      wildlong neo4j start          # install and run a password-protected Neo4j 5.26 on 127.0.0.1
-      wildlong neo4j status         # where it listens, where Neo4j Browser is
-      wildlong run configs/quickstart.yaml
-
-    Any other Neo4j (Docker, Aura, a cluster) is used through NEO4J_URI, NEO4J_USER,
-    NEO4J_PASSWORD and NEO4J_DATABASE. Run `wildlong COMMAND --help` for each stage.
+    Quick start (no Docker, no API key; Neo4j and a small LLM run on this machine):
+      wildlong run configs/quickstart.yaml --dry-run   # what it would send, and cost
+      wildlong run configs/quickstart.yaml             # conversations -> graph -> dataset
+      wildlong graph query --list                      # questions to ask the graph
+    \b
+    Stage by stage:
+      wildlong read | extract | doctypes | load        # stage 1a: real queries -> Neo4j
+      wildlong walk                                    # weighted walks in Cypher
+      wildlong report RUN_DIR...                       # data quality, side by side
+      wildlong train sft CONFIG / wildlong eval ruler  # fine-tune, evaluate
+    \b
+    Servers: `wildlong neo4j start|status|stop`, `wildlong llm start|status|stop`. Any other
+    Neo4j through NEO4J_URI (NEO4J_USER, NEO4J_PASSWORD, NEO4J_DATABASE); any OpenAI-compatible
+    LLM through --base-url/--model (WILDLONG_LLM_BASE_URL, OPENAI_API_KEY).
     """
