@@ -110,7 +110,7 @@ class LoadConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    batch_size: int = Field(2000, ge=1, description="queries per write transaction (UNWIND $rows)")
+    batch_size: int = Field(5000, ge=1, description="queries per write transaction (UNWIND $rows)")
     cooccur_batch: int = Field(500, ge=1, description="values per transaction when CO_OCCURS is built")
     store_text: bool = Field(False, description="store the query text on (:Query) when records carry it")
     reset: bool = Field(False, description="delete every Query, Value and DocType node before loading")

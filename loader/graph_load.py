@@ -41,6 +41,7 @@ cypher.require(
     "loader/doctypes_upsert",
     "loader/doctype_models",
     "loader/values_upsert",
+    "loader/values_in_type",
     "loader/query_state",
     "loader/query_facts_clear",
     "loader/queries_write",
@@ -203,6 +204,7 @@ def _write_batch(
     """One transaction (retried as a whole by the driver, so it must be idempotent: it is)."""
     if new_values:
         tx.run(cypher.query("loader/values_upsert").text, rows=new_values).consume()
+        tx.run(cypher.query("loader/values_in_type").text, rows=new_values).consume()
     state = {
         r["id"]: (r["facts_hash"], r["doc_types"])
         for r in tx.run(cypher.query("loader/query_state").text, ids=[row.id for row in batch])

@@ -8,6 +8,7 @@ resolved config and the counts of what was kept and dropped, by reason.
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from pathlib import Path
 from typing import Any, TypeVar
@@ -376,7 +377,7 @@ def doctypes(
     help="Doc-type model from `wildlong doctypes`.",
 )
 @click.option(
-    "--batch-size", type=click.IntRange(1), default=None, help="Queries per write transaction [2000]."
+    "--batch-size", type=click.IntRange(1), default=None, help="Queries per write transaction [5000]."
 )
 @click.option(
     "--store-text",
@@ -425,6 +426,7 @@ def load(
     from wildlong.loader.embed import Embedder
     from wildlong.loader.records import StageCounts
 
+    logging.getLogger("neo4j.notifications").setLevel(logging.ERROR)  # "no such property yet" on a new graph
     config = _section(config_path, "load", LoadConfig,
                       {"batch_size": batch_size, "store_text": True if store_text else None,
                        "reset": True if reset else None})  # fmt: skip
