@@ -58,6 +58,7 @@ from wildlong.train.loss import CausalLMWithLoss  # noqa: E402
 from wildlong.train.model import compile_layers, enable_checkpointing  # noqa: E402
 from wildlong.train.packing import collate_packed, collate_padded, plan_packs, to_device  # noqa: E402
 
+ATTENTION = "auto"  # the packed arm's kernel (--attention)
 PEAK_BF16 = {"H100": 989.4e12, "H200": 989.4e12, "A100": 312e12}
 SHAPE_1B = dict(hidden_size=2048, intermediate_size=8192, num_hidden_layers=16, num_attention_heads=32,
                 num_key_value_heads=8, vocab_size=128256, tie_word_embeddings=True)  # fmt: skip
@@ -104,7 +105,7 @@ def build(shape: dict[str, Any], longest: int, device: torch.device, ckpt: bool,
 
 def run_arm(model: Any, batches: list[list[dict[str, Any]]], packing: bool, device: torch.device,
             warmup: int) -> dict[str, Any]:  # fmt: skip
-    implementation = attention.choose("auto", packing=packing)
+    implementation = attention.choose(ATTENTION if packing else "auto", packing=packing)
     model.set_attn_implementation(implementation)
     wrapped = CausalLMWithLoss(model, chunk_tokens=8192).train()
     fused = device.type == "cuda"
@@ -146,7 +147,7 @@ def check_isolation(model: Any, pack: list[dict[str, Any]], device: torch.device
     wrapped = CausalLMWithLoss(model, chunk_tokens=8192).eval()
     batch = to_device(collate_packed(pack), device)
     losses: dict[str, float] = {}
-    for implementation in (attention.choose("auto", packing=True), "sdpa"):
+    for implementation in (attention.choose(ATTENTION, packing=True), "sdpa"):
         model.set_attn_implementation(implementation)
         cuda = device.type == "cuda"
         with torch.no_grad(), torch.autocast(device.type, dtype=torch.bfloat16, enabled=cuda):
@@ -175,11 +176,15 @@ def main() -> None:
     parser.add_argument("--param-dtype", choices=["fp32", "bf16"], default="fp32",
                         help="fp32 weights + bf16 autocast (the recipe's), or bf16 weights")  # fmt: skip
     parser.add_argument("--samples", type=int, default=800, help="synthetic samples drawn per length")
+    parser.add_argument("--attention", default="auto", choices=["auto", "varlen", "split", "sdpa"],
+                        help="the packed arm's attention (see train/attention.py)")  # fmt: skip
     parser.add_argument("--compile", action="store_true", help="torch.compile the decoder layers")
     parser.add_argument("--check", action="store_true", help="compare the packed loss with SDPA's first")
     parser.add_argument("--tiny", action="store_true", help="a tiny model (CPU smoke test)")
     parser.add_argument("--json", type=Path, default=None, help="also write the rows here")
     args = parser.parse_args()
+    global ATTENTION
+    ATTENTION = args.attention
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     shape = SHAPE_TINY if args.tiny else SHAPE_1B
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"

@@ -65,7 +65,7 @@ class SFTConfig(BaseModel):
 
     # --- how
     packing: bool = Field(True, description="pack samples (no cross-sample attention) instead of padding")
-    attention: Literal["auto", "flash_attention_2", "varlen", "sdpa", "eager"] = Field(
+    attention: Literal["auto", "flash_attention_2", "varlen", "split", "sdpa", "eager"] = Field(
         "auto", description="auto: flash-attn, else torch varlen on GPU, else SDPA with a block-diagonal mask"
     )
     finetune: Literal["full", "lora"] = "full"

@@ -83,11 +83,12 @@ def _samples(tokenizer: Any) -> list[dict[str, Any]]:
     return out
 
 
-@pytest.mark.parametrize("implementation", ["sdpa", "eager"])
+@pytest.mark.parametrize("implementation", ["sdpa", "eager", "split"])
 def test_packed_loss_is_the_token_weighted_mean_of_unpacked_losses(implementation: str) -> None:
+    from wildlong.train.attention import choose
+
     tokenizer = byte_tokenizer()
     model = tiny_llama(tokenizer, TinyModel(hidden_size=32, intermediate_size=64), seed=3)
-    model.set_attn_implementation(implementation)
     model.eval()
     samples = _samples(tokenizer)
     means, counts = [], []
@@ -99,7 +100,10 @@ def test_packed_loss_is_the_token_weighted_mean_of_unpacked_losses(implementatio
         reference = sum(m * n for m, n in zip(means, counts, strict=True)) / sum(counts)
         wrapped = CausalLMWithLoss(model, chunk_tokens=7)
         batch = collate_packed(samples)
-        loss_sum, n = wrapped(batch["input_ids"], batch["position_ids"], batch["targets"])
+        model.set_attn_implementation(choose(implementation, packing=True))
+        loss_sum, n = wrapped(batch["input_ids"], batch["position_ids"], batch["targets"],
+                              attn_kwargs=batch["attn_kwargs"])  # fmt: skip
+        model.set_attn_implementation(choose(implementation, packing=False))
         padded = collate_padded(samples, tokenizer.pad_token_id)
         pad_sum, pad_n = wrapped(padded["input_ids"], padded["position_ids"], padded["targets"],
                                  attention_mask=padded["attention_mask"])  # fmt: skip
