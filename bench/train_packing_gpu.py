@@ -17,6 +17,20 @@ Tokens/s counts real tokens only. MFU counts the model's useful FLOPs: 6 x body 
 6 x d x vocab per *target* token (the LM head only runs there), and 6 x layers x d x s^2 per causal sample
 of length s, over the chip's dense bf16 peak (989 TFLOP/s for an H100 SXM); recomputation by gradient
 checkpointing is not counted. Printed last: one table row per (length, arm), and the packing/padding ratio.
+
+Measured on one H100 80GB HBM3 (torch 2.11, transformers 5.17, no flash-attn package: packed attention is
+PyTorch's ``varlen_attn``; padded is SDPA with a padding mask), 8 timed steps after warm-up:
+
+    setting                                   len   packing tok/s  MFU    GiB   padding tok/s  MFU   GiB ratio
+    recipe: fp32 weights, bf16 autocast,    16384     29,107     23.2%  21.4       7,306     5.6%  29.5  3.98x
+      activation checkpointing              32768     25,694     23.6%  26.6       4,894     4.8%  47.3  5.25x
+    same, --compile                         16384     38,546     30.3%  20.8       8,930     6.9%  26.7  4.32x
+                                            32768     29,309     28.2%  27.8       4,144     4.0%  41.8  7.07x
+    bf16 weights, no checkpointing,         16384     52,567     41.3%  31.4
+      --compile (packing only)              32768     39,266     37.8%  56.9
+
+Padding wastes 43-46% of the slots at these lengths. The packed loss through varlen matches SDPA with a
+block-diagonal mask to a relative 4e-6..6e-5 (bf16).
 """
 
 from __future__ import annotations
