@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from wildlong import __version__
+from wildlong.cli.options import HELP
 from wildlong.errors import WildLongError
 
 # name -> "module:attribute" of a click command or group.
@@ -52,10 +53,7 @@ class LazyGroup(click.Group):
             raise click.ClickException(exc.one_line()) from None
 
 
-CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
-
-
-@click.group(cls=LazyGroup, context_settings=CONTEXT_SETTINGS)
+@click.group(cls=LazyGroup, context_settings=HELP)
 @click.version_option(__version__, "--version", prog_name="wildlong")
 def main() -> None:
     """Synthesize realistic long-context instruction data from real user needs.

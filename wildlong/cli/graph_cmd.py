@@ -6,10 +6,10 @@ from pathlib import Path
 
 import click
 
-from wildlong.cli.options import graph_options
+from wildlong.cli.options import HELP, graph_options
 
 
-@click.group()
+@click.group(context_settings=HELP)
 def graph() -> None:
     """Inspect the graph of user needs in Neo4j.
 
@@ -20,7 +20,7 @@ def graph() -> None:
     """
 
 
-@graph.command()
+@graph.command(context_settings=HELP)
 @graph_options
 def info(uri: str | None, user: str, password: str | None, database: str) -> None:
     """Print the server's version and the database's node and relationship counts.
@@ -60,7 +60,7 @@ def _parse_params(pairs: tuple[str, ...]) -> dict[str, object]:
     return params
 
 
-@graph.command()
+@graph.command(context_settings=HELP)
 @click.argument("name", required=False)
 @click.option("--cypher", "text", default=None, help="Ad-hoc Cypher instead of a named query (read-only).")
 @click.option(
@@ -117,7 +117,7 @@ def query(name: str | None, text: str | None, params: tuple[str, ...], fmt: str,
             click.echo(df.to_string(index=False) if not df.empty else "(no rows)")
 
 
-@graph.command()
+@graph.command(context_settings=HELP)
 @click.option(
     "-o",
     "--out",

@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from wildlong.cli.options import HELP
 from wildlong.errors import WildLongError
 from wildlong.llm import embedded
 from wildlong.llm.calls import LLMRequest
@@ -25,7 +26,7 @@ class _Group(click.Group):
             raise click.ClickException(exc.one_line()) from None
 
 
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Group, context_settings=HELP)
 def llm() -> None:
     """The LLM endpoint: the embedded SmolLM2 server, and a one-call check of any endpoint.
 
@@ -42,7 +43,7 @@ def llm() -> None:
     """
 
 
-@llm.command()
+@llm.command(context_settings=HELP)
 @click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True, help="0 = a free port.")
 @click.option(
     "--parallel", type=click.IntRange(1, 64), default=2, show_default=True, help="Requests decoded together."
@@ -67,7 +68,7 @@ def start(port: int, parallel: int, ctx_per_slot: int) -> None:
     click.echo(f"embedded LLM {verb}: {info.model} at {info.base_url} (pid {info.pid}, log {info.log})")
 
 
-@llm.command()
+@llm.command(context_settings=HELP)
 def status() -> None:
     """Say whether the embedded server runs, where, and with which model.
 
@@ -89,7 +90,7 @@ def status() -> None:
     )
 
 
-@llm.command()
+@llm.command(context_settings=HELP)
 def stop() -> None:
     """Stop the embedded server (SIGTERM, then wait).
 
@@ -100,7 +101,7 @@ def stop() -> None:
     click.echo("embedded LLM stopped" if embedded.stop() else "embedded LLM was not running")
 
 
-@llm.command()
+@llm.command(context_settings=HELP)
 @click.argument("prompt")
 @click.option("-s", "--system", help="A system message before the prompt.")
 @click.option(

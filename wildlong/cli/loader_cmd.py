@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 import click
 from pydantic import BaseModel, ValidationError
 
-from wildlong.cli.options import graph_options
+from wildlong.cli.options import HELP, graph_options
 from wildlong.errors import BudgetExceeded, ConfigError
 from wildlong.llm.options import llm_options
 from wildlong.llm.settings import LLMSettings
@@ -89,7 +89,7 @@ def _progress() -> bool | None:
 
 
 # --- read ------------------------------------------------------------------------------------------------
-@click.command()
+@click.command(context_settings=HELP)
 @click.argument("sources", nargs=-1)
 @click.option(
     "-o",
@@ -174,7 +174,7 @@ def read(
 
 
 # --- extract ---------------------------------------------------------------------------------------------
-@click.command()
+@click.command(context_settings=HELP)
 @click.argument(
     "queries", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=RUNS / "queries.jsonl"
 )
@@ -272,7 +272,7 @@ def _k(value: str | None) -> int | str | None:
         raise click.BadParameter("an integer or 'auto'", param_hint="--k") from None
 
 
-@click.command()
+@click.command(context_settings=HELP)
 @click.argument("extractions", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
     "-o",
@@ -366,7 +366,7 @@ def doctypes(
 
 
 # --- load ------------------------------------------------------------------------------------------------
-@click.command()
+@click.command(context_settings=HELP)
 @click.argument("extractions", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
     "--doctypes",

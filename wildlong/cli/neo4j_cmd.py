@@ -7,11 +7,11 @@ import time
 
 import click
 
-from wildlong.cli.options import server_options
+from wildlong.cli.options import HELP, server_options
 from wildlong.neo4j_server.settings import ServerSettings
 
 
-@click.group()
+@click.group(context_settings=HELP)
 def neo4j() -> None:
     """Install and run a real Neo4j 5.26 on 127.0.0.1, assembled from Maven Central.
 
@@ -23,7 +23,7 @@ def neo4j() -> None:
     """
 
 
-@neo4j.command()
+@neo4j.command(context_settings=HELP)
 @click.option("--force", is_flag=True, help="Fetch the jars again even if they are cached.")
 @server_options
 def install(server: ServerSettings, force: bool) -> None:
@@ -44,7 +44,7 @@ def install(server: ServerSettings, force: bool) -> None:
         click.echo(f"already installed in {dist}: nothing downloaded")
 
 
-@neo4j.command()
+@neo4j.command(context_settings=HELP)
 @server_options
 def start(server: ServerSettings) -> None:
     """Start the server (installing it first if needed) and wait until Bolt answers.
@@ -64,7 +64,7 @@ def start(server: ServerSettings) -> None:
     click.echo(f"started in {time.monotonic() - t0:.0f} s")
 
 
-@neo4j.command()
+@neo4j.command(context_settings=HELP)
 @server_options
 def status(server: ServerSettings) -> None:
     """Say whether the server runs, where it listens and where Neo4j Browser is.
@@ -77,7 +77,7 @@ def status(server: ServerSettings) -> None:
         sys.exit(3)
 
 
-@neo4j.command()
+@neo4j.command(context_settings=HELP)
 @server_options
 def stop(server: ServerSettings) -> None:
     """Stop the server (SIGTERM, then wait); the data stays for the next start.
@@ -92,7 +92,7 @@ def stop(server: ServerSettings) -> None:
         click.echo("not running")
 
 
-@neo4j.command()
+@neo4j.command(context_settings=HELP)
 @click.option("-n", "--lines", default=40, show_default=True, help="How many lines from the end.")
 @click.option("--file", "name", type=click.Choice(["neo4j", "debug", "console", "query", "http"]),
               default="neo4j", show_default=True, help="Which log.")  # fmt: skip

@@ -11,6 +11,9 @@ import click
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+# Every command takes -h as well as --help (set on each command: click caches its help option).
+HELP: dict[str, Any] = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
 
 def graph_options(func: F) -> F:
     """--uri/--user/--password/--database with the standard NEO4J_* environment variables."""

@@ -7,11 +7,11 @@ from typing import Any
 
 import click
 
-from wildlong.cli.options import graph_options
+from wildlong.cli.options import HELP, graph_options
 from wildlong.llm.options import llm_options
 
 
-@click.command()
+@click.command(context_settings=HELP)
 @click.argument("config", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
     "-o", "--out", type=click.Path(path_type=Path), default=None, help="Run folder (overrides out:)."
@@ -108,7 +108,7 @@ def run(
     click.echo(f"wall time:  {time.monotonic() - t0:.0f} s")
 
 
-@click.command()
+@click.command(context_settings=HELP)
 @click.argument(
     "run_dirs", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False, path_type=Path)
 )

@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from wildlong.cli.options import HELP
 from wildlong.errors import ConfigError
 from wildlong.llm.options import llm_options
 
@@ -25,7 +26,7 @@ def _csv(value: str | None) -> list[str] | None:
     return [v.strip() for v in value.split(",") if v.strip()] if value else None
 
 
-@click.group()
+@click.group(context_settings=HELP)
 def train() -> None:
     """Fine-tune a model on WildLong's dataset files.
 
@@ -35,7 +36,7 @@ def train() -> None:
     """
 
 
-@train.command()
+@train.command(context_settings=HELP)
 @click.argument("config", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("-o", "--output-dir", type=click.Path(file_okay=False, path_type=Path), help="Run folder.")
 @click.option("--data", multiple=True, type=click.Path(path_type=Path), help="Dataset file(s); repeatable.")
@@ -79,7 +80,7 @@ def sft(config: Path, **flags: Any) -> None:
         click.echo("stopped before the last step; run the same command again to resume")
 
 
-@click.group("eval")
+@click.group("eval", context_settings=HELP)
 def eval_group() -> None:
     """Evaluate long-context models.
 
@@ -89,7 +90,7 @@ def eval_group() -> None:
     """
 
 
-@eval_group.command()
+@eval_group.command(context_settings=HELP)
 @click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="YAML with any of the settings below.")  # fmt: skip
 @click.option("--tasks", help="Comma-separated RULER tasks [all 13; QA ones need --squad/--hotpotqa].")

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import click
 
-from wildlong.cli.options import graph_options
+from wildlong.cli.options import HELP, graph_options
 
 
-@click.command()
+@click.command(context_settings=HELP)
 @click.option(
     "-n", "--walks", default=1000, show_default=True, help="Walks to keep, spread over doc types by size."
 )
