@@ -325,6 +325,11 @@ def generate(spec: TaskSpec, length: int, n: int, *, ctx: Context, count: Counte
         while used > budget and size > step:
             size -= step
             used, draft = tokens(size, rng, index)
+        if used > budget:
+            need = f"its smallest prompt has {used} plus {spec.tokens_to_generate} to answer"
+            raise ConfigError(
+                f"{spec.name} does not fit in {length} tokens ({need})", hint="use a longer length"
+            )
         samples.append(Sample(spec.name, length, index, draft.input, draft.answer_prefix, draft.outputs,
                               used, spec.tokens_to_generate, draft.needles, draft.depths))  # fmt: skip
     return samples

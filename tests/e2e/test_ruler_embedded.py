@@ -17,7 +17,7 @@ from wildlong.cli.train_cmd import eval_group
 from wildlong.llm import embedded
 
 pytestmark = pytest.mark.llm
-TASKS = ["niah_single_1", "vt", "fwe"]
+TASKS = ["niah_single_1", "vt"]
 
 
 @pytest.fixture(scope="module")

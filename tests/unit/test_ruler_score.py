@@ -86,12 +86,12 @@ class Scripted:
 
 
 def test_a_run_scores_writes_and_resumes_without_asking_again(tmp_path: Path) -> None:
-    cfg = RulerConfig(tasks=["niah_single_1", "vt", "qa_1"], lengths=[600], samples=4, output_dir=tmp_path)
+    cfg = RulerConfig(tasks=["niah_single_1", "vt", "qa_1"], lengths=[1000], samples=4, output_dir=tmp_path)
     backend, lines = Scripted(), []
     table = run_ruler(cfg, backend, counter_name="o200k", echo=lines.append)
     assert table.tasks == ["niah_single_1", "vt"]  # qa_1 has no SQuAD file: skipped, and said so
     assert any("qa_1 skipped" in line and "--squad" in line for line in lines)
-    assert table.scores == {("niah_single_1", 600): 50.0, ("vt", 600): 50.0}
+    assert table.scores == {("niah_single_1", 1000): 50.0, ("vt", 1000): 50.0}
     assert sorted(backend.sent) == [0, 0, 1, 1, 2, 2, 3, 3]
     again = Scripted()
     assert run_ruler(cfg, again, counter_name="o200k", echo=lambda _: None).scores == table.scores

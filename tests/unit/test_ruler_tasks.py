@@ -139,6 +139,11 @@ def test_qa_samples_hold_the_gold_document_among_distractors(task: str, tmp_path
     assert long[0].input.count("Document ") > short[0].input.count("Document ") > 1
 
 
+def test_a_length_too_short_for_the_task_is_refused(haystack: Haystack) -> None:
+    with pytest.raises(ConfigError, match="vt does not fit in 600 tokens"):
+        generate(load_specs()["vt"], 600, 1, ctx=Context(haystack), count=count, seed=0)
+
+
 def test_missing_qa_files_are_skipped_with_a_note_or_refused_when_asked_for() -> None:
     runnable, notes = select_tasks(RulerConfig(), explicit=False)
     assert runnable == [t for t in load_specs() if not t.startswith("qa")]
