@@ -142,3 +142,15 @@ def test_schema_is_idempotent(graph: Graph) -> None:
     )
     assert {"value_key", "query_id", "doctype_name"} <= {r["name"] for r in records}
     assert query("admin/counts").params == ()
+
+
+def test_a_password_that_looks_like_an_option_is_set(tmp_path: Path) -> None:
+    """neo4j-admin must not read a password starting with '-' as an option (regression)."""
+    from wildlong.neo4j_server.tools import find_java
+
+    managed = ManagedNeo4j(small_server_settings(tmp_path / "neo4j"))
+    managed.home.mkdir(parents=True)
+    managed.password_file.write_text("-looks-like-an-option\n")
+    managed._prepare(find_java())
+    assert (managed.home / "data" / "dbms" / "auth.ini").exists()
+    assert ManagedNeo4j(small_server_settings(tmp_path / "other")).password().startswith("wl")

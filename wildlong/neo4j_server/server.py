@@ -78,7 +78,8 @@ class ManagedNeo4j:
             self.home.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.password_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w") as fh:
-                fh.write(secrets.token_urlsafe(24) + "\n")
+                # Starts with letters: a leading '-' would read as an option to neo4j-admin.
+                fh.write("wl" + secrets.token_urlsafe(24) + "\n")
         return self.password_file.read_text().strip()
 
     # -- lifecycle ---------------------------------------------------------------------------------
@@ -199,7 +200,7 @@ class ManagedNeo4j:
         env = {**os.environ, "NEO4J_HOME": str(self.home), "NEO4J_CONF": str(self.conf_dir)}
         lib = self.settings.dist_dir() / "lib"
         proc = subprocess.run(
-            [str(java), "-cp", f"{lib}/*", ADMIN_TOOL, "dbms", "set-initial-password", password],
+            [str(java), "-cp", f"{lib}/*", ADMIN_TOOL, "dbms", "set-initial-password", "--", password],
             env=env, capture_output=True, text=True,
         )  # fmt: skip
         if proc.returncode != 0:
