@@ -9,6 +9,7 @@ import click
 
 from wildlong.cli.options import HELP, graph_options
 from wildlong.llm.options import llm_options
+from wildlong.run import STAGES
 
 
 @click.command(context_settings=HELP)
@@ -25,25 +26,7 @@ from wildlong.llm.options import llm_options
     metavar="SECTION.KEY=VALUE",
     help="Override any config value, e.g. --set walk.strategy=independent (YAML values).",
 )
-@click.option(
-    "--until",
-    type=click.Choice(
-        [
-            "read",
-            "extract",
-            "doctypes",
-            "load",
-            "walk",
-            "instruct",
-            "documents",
-            "pair",
-            "generate",
-            "dataset",
-        ]
-    ),
-    default=None,
-    help="Stop after this stage.",
-)
+@click.option("--until", type=click.Choice(STAGES), default=None, help="Stop after this stage.")
 @click.option("--dry-run", is_flag=True, help="Print the calls, tokens and cost per stage; send nothing.")
 @graph_options
 @llm_options

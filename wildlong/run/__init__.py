@@ -3,3 +3,17 @@
 This package sits beside the CLI: it is the one place that composes the stages (``wildlong.loader`` and
 ``wildlong.synth``); the stages themselves never import each other.
 """
+
+# The stages of a run, in order (kept here so that the CLI can list them without importing the stages).
+STAGES = (
+    "read",
+    "extract",
+    "doctypes",
+    "load",
+    "walk",
+    "instruct",
+    "documents",
+    "pair",
+    "generate",
+    "dataset",
+)

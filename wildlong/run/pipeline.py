@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from wildlong.run import STAGES
 from wildlong.run import stages as st
 from wildlong.run.config import RunConfig, write_resolved
 from wildlong.run.manifest import Manifest
