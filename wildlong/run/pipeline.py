@@ -13,18 +13,7 @@ from wildlong.run import stages as st
 from wildlong.run.config import RunConfig, write_resolved
 from wildlong.run.manifest import Manifest
 
-ORDER = [
-    "read",
-    "extract",
-    "doctypes",
-    "load",
-    "walk",
-    "instruct",
-    "documents",
-    "pair",
-    "generate",
-    "dataset",
-]
+ORDER = list(STAGES)
 # What each stage's output depends on: config sections and upstream stages.
 DEPENDS: dict[str, tuple[list[str], list[str]]] = {
     "read": (["read"], []),
