@@ -73,6 +73,9 @@ class ExtractConfig(BaseModel):
     max_query_chars: int = Field(
         6000, ge=200, description="longer queries keep their head and tail, the middle is elided"
     )
+    phrase_max_chars: int | None = Field(
+        48, ge=8, description="asks the server to cap each phrase (JSON schema maxLength); null = no cap"
+    )
     temperature: float = Field(0.0, ge=0)
     max_tokens: int = Field(768, ge=64, description="output tokens per call")
     chunk_size: int = Field(256, ge=1, description="queries per batch written before the next starts")

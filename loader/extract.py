@@ -67,7 +67,7 @@ class Extractor:
             messages,
             stage=STAGE,
             template=self.template,
-            schema=self.schema.response_model(),
+            schema=self.schema.response_model(self.config.phrase_max_chars),
             params={"temperature": self.config.temperature, "max_tokens": self.config.max_tokens},
         )
 

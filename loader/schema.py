@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import yaml
 from pydantic import BaseModel, Field, create_model
@@ -83,16 +83,20 @@ class FieldSchema:
             )
         return "\n".join(lines)
 
-    def response_model(self) -> type[BaseModel]:
-        return _response_model(self.names, self.max_values)
+    def response_model(self, max_chars: int | None = None) -> type[BaseModel]:
+        return _response_model(self.names, self.max_values, max_chars)
 
 
 @functools.cache
-def _response_model(names: tuple[str, ...], max_values: int) -> type[BaseModel]:
-    """Every field a list of strings; the JSON schema caps it at ``max_values`` items, validation does not
-    (extra phrases are cut and counted by normalisation, not turned into a failed record)."""
+def _response_model(names: tuple[str, ...], max_values: int, max_chars: int | None) -> type[BaseModel]:
+    """Every field a list of strings. The JSON schema caps a list at ``max_values`` items and a phrase at
+    ``max_chars`` characters (servers with constrained decoding keep to it); validation does not: extra or
+    long phrases are cut and counted by normalisation, not turned into a failed record."""
+    item: Any = (
+        str if max_chars is None else Annotated[str, Field(json_schema_extra={"maxLength": max_chars})]
+    )
     definitions: dict[str, Any] = {
-        name: (list[str], Field(default_factory=list, json_schema_extra={"maxItems": max_values}))
+        name: (list[item], Field(default_factory=list, json_schema_extra={"maxItems": max_values}))
         for name in names
     }
     model: type[BaseModel] = create_model("MetaInformation", **definitions)
