@@ -6,11 +6,16 @@ Every default below is the project's decision where the paper is silent ([O] in 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from wildlong.errors import ConfigError
 
 Format = Literal["auto", "wildchat", "sharegpt", "openai"]
+M = TypeVar("M", bound=BaseModel)
+STEPS = ("read", "extract", "doctypes", "load")
 
 
 class ReadConfig(BaseModel):
@@ -128,3 +133,32 @@ class LoaderConfig(BaseModel):
     extract: ExtractConfig = Field(default_factory=ExtractConfig)
     doctypes: DocTypeConfig = Field(default_factory=DocTypeConfig)
     load: LoadConfig = Field(default_factory=LoadConfig)
+
+
+def read_section(path: Path, name: str, *, whole: bool = True) -> dict[str, Any] | None:
+    """The YAML file's ``name:`` section; with ``whole``, the whole file when it names no step and no
+    ``llm:`` (a config of one step)."""
+    try:
+        loaded = yaml.safe_load(Path(path).read_text("utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"cannot read the config {path}: {exc}") from None
+    if not isinstance(loaded, dict):
+        raise ConfigError(f"config {path} is not a mapping")
+    if name in loaded:
+        section = loaded[name]
+        return dict(section) if isinstance(section, dict) else None
+    return None if not whole or {*STEPS, "llm"} & set(loaded) else loaded
+
+
+def config_section(path: Path | None, name: str, model: type[M], overrides: dict[str, Any]) -> M:
+    """A step's config: its YAML section (if a file is given), then the ``overrides`` that are not None."""
+    data = (read_section(path, name) or {}) if path is not None else {}
+    data = {**data, **{k: v for k, v in overrides.items() if v is not None}}
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ConfigError(
+            f"config {name}.{where}: {first['msg']}", hint=f"see `wildlong {name} --help`"
+        ) from None

@@ -13,7 +13,6 @@ this run's failures to ``<output>.failed.jsonl`` and the resolved config and cou
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
@@ -32,6 +31,7 @@ from wildlong.loader.records import (
     QueryRecord,
     StageCounts,
     read_jsonl,
+    write_meta,
 )
 from wildlong.loader.schema import DOCUMENT_TYPE, FieldSchema
 
@@ -230,6 +230,5 @@ def extract_file(
         "counts": counts.to_dict(),
         "accounting": client.accounting.to_dict(),
     }
-    meta_path = output.with_name(output.name.removesuffix(".jsonl") + ".meta.json")
-    meta_path.write_text(json.dumps(meta, indent=2, default=str) + "\n", encoding="utf-8")
+    write_meta(output, meta)
     return ExtractSummary(counts, done, output, failures_path)

@@ -149,3 +149,10 @@ def _why(exc: Exception) -> str:
     first = exc.errors()[0]
     where = ".".join(str(p) for p in first["loc"]) or "(record)"
     return f"{where}: {first['msg']}"
+
+
+def write_meta(output: Path, body: dict[str, Any]) -> Path:
+    """``<output stem>.meta.json`` next to a step's output: its resolved config and counts."""
+    path = output.with_name(output.name.removesuffix(".jsonl").removesuffix(".json") + ".meta.json")
+    path.write_text(json.dumps(body, indent=2, default=str) + "\n", encoding="utf-8")
+    return path

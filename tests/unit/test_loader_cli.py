@@ -10,6 +10,7 @@ from click.testing import CliRunner
 
 from tests.doubles.scripted_openai_server import ScriptedOpenAIServer
 from wildlong.cli.loader_cmd import doctypes, extract, load, read
+from wildlong.errors import ConfigError
 from wildlong.loader.doctypes import DocTypeModel
 
 SHARED = Path(__file__).parents[2] / ".." / "shared" / "data" / "conversations"
@@ -71,6 +72,20 @@ def test_extract_dry_run_then_run(tmp_path: Path) -> None:
         assert run.exit_code == 0, run.output
         assert "extract: 5 seen, 5 kept, 0 dropped" in run.output
         assert len(out.read_text().splitlines()) == 5
+
+
+def test_config_sections(tmp_path: Path) -> None:
+    from wildlong.loader.config import ExtractConfig, ReadConfig, config_section
+
+    one_step = tmp_path / "extract.yaml"
+    one_step.write_text("max_query_chars: 1000\n")
+    assert config_section(one_step, "extract", ExtractConfig, {"limit": 3}).max_query_chars == 1000
+    run = tmp_path / "run.yaml"
+    run.write_text("llm: {model: x}\nread: {min_chars: 5}\n")
+    assert config_section(run, "read", ReadConfig, {}).min_chars == 5
+    assert config_section(run, "extract", ExtractConfig, {}) == ExtractConfig()
+    with pytest.raises(ConfigError, match=r"config read\.min_chars"):
+        config_section(run, "read", ReadConfig, {"min_chars": -1})
 
 
 def test_doctypes_command(tmp_path: Path) -> None:

@@ -7,72 +7,35 @@ resolved config and the counts of what was kept and dropped, by reason.
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from wildlong.cli.options import HELP, graph_options
 from wildlong.errors import BudgetExceeded, ConfigError
 from wildlong.llm.options import llm_options
 from wildlong.llm.settings import LLMSettings
+from wildlong.loader.config import config_section as _section
+from wildlong.loader.config import read_section
+from wildlong.loader.records import write_meta as _meta
 
-M = TypeVar("M", bound=BaseModel)
 RUNS = Path("runs")
 CONFIG_HELP = "YAML config: its `{}:` section (or the whole file) sets this step's options; flags override."
 
 
-def _section(path: Path | None, name: str, model: type[M], overrides: dict[str, Any]) -> M:
-    """The step's config: the YAML section ``name`` (or the whole file), then the flags that were given."""
-    data: dict[str, Any] = {}
-    if path is not None:
-        import yaml
-
-        try:
-            loaded = yaml.safe_load(path.read_text("utf-8")) or {}
-        except (OSError, yaml.YAMLError) as exc:
-            raise ConfigError(f"cannot read the config {path}: {exc}") from None
-        if not isinstance(loaded, dict):
-            raise ConfigError(f"config {path} is not a mapping")
-        data = loaded.get(name, loaded) if name in loaded or not _has_steps(loaded) else {}
-    data = {**data, **{k: v for k, v in overrides.items() if v is not None}}
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise ConfigError(
-            f"config {name}.{where}: {first['msg']}", hint=f"see `wildlong {name} --help`"
-        ) from None
-
-
-def _has_steps(data: dict[str, Any]) -> bool:
-    return bool({"read", "extract", "doctypes", "load", "llm"} & set(data))
-
-
 def _llm_section(path: Path | None, given: LLMSettings) -> LLMSettings:
     """The config's ``llm:`` section under the endpoint flags that were given."""
-    if path is None:
-        return given
-    import yaml
-
-    loaded = yaml.safe_load(path.read_text("utf-8")) or {}
-    base = loaded.get("llm") if isinstance(loaded, dict) else None
+    base = read_section(path, "llm", whole=False) if path is not None else None
     if not base:
         return given
     try:
         return LLMSettings.model_validate({**base, **given.model_dump(exclude_unset=True)})
     except ValidationError as exc:
         raise ConfigError(f"config llm: {exc.errors()[0]['msg']}") from None
-
-
-def _meta(output: Path, body: dict[str, Any]) -> None:
-    path = output.with_name(output.name.removesuffix(".jsonl").removesuffix(".json") + ".meta.json")
-    path.write_text(json.dumps(body, indent=2, default=str) + "\n", encoding="utf-8")
 
 
 def _print_counts(counts: Any) -> None:
