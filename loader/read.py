@@ -67,7 +67,7 @@ def normalise_text(text: str) -> str:
 def _read_file(
     source: SourceFile, config: ReadConfig, counts: StageCounts, dedup: _Dedup
 ) -> Iterator[QueryRecord]:
-    fmt = None if config.format == "auto" else config.format
+    fmt: str | None = None if config.format == "auto" else config.format
     for item in iter_items(source):
         counts.seen += 1
         if item.error is not None:
