@@ -15,6 +15,7 @@ Stage 2 classifies long documents by the nearest centroid: ``DocTypeModel.load(p
 from __future__ import annotations
 
 import json
+import sys
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -176,8 +177,10 @@ def build_doctypes(
     counts: StageCounts,
     *,
     namer: Namer | None = None,
+    progress: bool | None = False,
 ) -> DocTypeModel:
-    """Cluster the records' ``config.field`` values (see the module docstring)."""
+    """Cluster the records' ``config.field`` values (see the module docstring); ``progress`` shows the
+    embedding's progress bar (None: on a terminal)."""
     from sklearn.cluster import KMeans
 
     records = list(records)
@@ -198,7 +201,8 @@ def build_doctypes(
     if not frequency:
         raise InputError(f"no record has a '{config.field}' value to cluster")
     values = sorted(frequency, key=lambda v: (-frequency[v], v))
-    vectors = embedder.encode(values)
+    show = sys.stderr.isatty() if progress is None else progress
+    vectors = embedder.encode(values, progress=show)
     weights = np.asarray([frequency[v] for v in values], dtype=np.float64) if config.weighted else None
 
     def fit(k: int) -> tuple[np.ndarray, np.ndarray]:

