@@ -99,6 +99,11 @@ def test_trl_sft_trainer_takes_the_file_as_it_is(tmp_path: Path) -> None:
         assistant_only_loss=False,
         max_length=512,
     )
-    trainer = trl.SFTTrainer(model=model, args=args, train_dataset=train, processing_class=tokenizer)
-    result = trainer.train()
+    from accelerate.state import AcceleratorState
+
+    try:
+        trainer = trl.SFTTrainer(model=model, args=args, train_dataset=train, processing_class=tokenizer)
+        result = trainer.train()
+    finally:  # the Trainer sets process-wide accelerate state; later tests build their own Accelerator
+        AcceleratorState._reset_state(reset_partial_state=True)
     assert result.global_step == 2 and result.training_loss > 0
