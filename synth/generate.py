@@ -109,8 +109,9 @@ class GenerateConfig(BaseModel):
 
 
 class RewriteReply(BaseModel):
-    skip: bool = Field(description="true when the documents cannot support the request")
+    # The rewrite comes first: a model writes the adapted request, then judges whether to skip it.
     instruction: str = Field(description="the rewritten request, empty when skipping")
+    skip: bool = Field(description="true only when the documents have nothing to do with the request")
 
 
 class Sample(BaseModel):
