@@ -119,7 +119,12 @@ class LoadConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     batch_size: int = Field(5000, ge=1, description="queries per write transaction (UNWIND $rows)")
-    cooccur_batch: int = Field(500, ge=1, description="values per transaction when CO_OCCURS is built")
+    workers: int = Field(
+        2, ge=1, le=32, description="parallel write transactions (doc types are split between them)"
+    )
+    cooccur_batch: int = Field(
+        100, ge=1, description="values per transaction when CO_OCCURS is built (a frequent value brings many)"
+    )
     store_text: bool = Field(False, description="store the query text on (:Query) when records carry it")
     reset: bool = Field(False, description="delete every Query, Value and DocType node before loading")
 

@@ -6,13 +6,15 @@
 
 How it stays correct and idempotent:
 - the schema files (``cypher/schema/NNN_*.cypher``, all ``IF NOT EXISTS``) are applied first;
-- each batch is one write transaction (``UNWIND $rows``; values only as parameters): it creates the
-  batch's new values, reads what the graph holds for its query ids, skips queries whose facts are
-  unchanged (same ``facts_hash``), clears the facts of changed ones, writes the rest and marks the doc
-  types touched as dirty; the last record of a query id wins;
+- each batch is one write transaction (``UNWIND $rows``; values only as parameters; see
+  :mod:`wildlong.loader.graph_write`): it creates the batch's new values, reads what the graph holds for
+  its query ids, skips queries whose facts are unchanged (same ``facts_hash``), clears the facts of
+  changed ones, writes the rest and marks the touched doc types dirty; the last record of a query id wins;
+  ``workers`` writers run in parallel, the doc types split between them;
 - when all batches are in, every dirty doc type gets its ``Value.count`` recomputed from the HAS facts,
   values no query has any more deleted, and its CO_OCCURS edges rebuilt in Cypher from the HAS facts
-  (``weight = ln(1 + count)``); then ``DocType.size`` is set and the marks cleared.
+  (``weight = ln(1 + count)``), ``workers`` doc types at a time; then ``DocType.size`` is set and the
+  marks cleared.
 Loading the same records twice leaves the graph as it was; loading A then B equals loading A then B in
 one file. One graph holds one doc-type model: loading with another one needs ``reset``.
 """
@@ -21,8 +23,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -35,23 +37,19 @@ from wildlong.loader.config import LoadConfig
 from wildlong.loader.doctypes import DocTypeModel
 from wildlong.loader.embed import Embedder
 from wildlong.loader.graph_rows import QueryRow, classify_unknown, plan_rows
+from wildlong.loader.graph_write import BatchResult, Writers
 from wildlong.loader.records import ExtractionRecord, StageCounts, read_jsonl
 
 cypher.require(
     "loader/doctypes_upsert",
     "loader/doctype_models",
-    "loader/values_upsert",
-    "loader/values_in_type",
-    "loader/query_state",
-    "loader/query_facts_clear",
-    "loader/queries_write",
-    "loader/mark_dirty",
     "loader/dirty_doctypes",
     "loader/refresh_counts",
     "loader/delete_orphan_values",
     "loader/cooccurs_clear",
     "loader/cooccurs_build",
     "loader/finish_doctypes",
+    "loader/reset_relationships",
     "loader/reset",
     "loader/summary",
     "loader/doctype_report",
@@ -85,6 +83,7 @@ def apply_schema(driver: neo4j.Driver, database: str) -> None:
 def reset(driver: neo4j.Driver, database: str) -> None:
     """Delete every Query, Value and DocType node (and their relationships)."""
     with driver.session(database=database) as session:
+        session.run(cypher.query("loader/reset_relationships").text).consume()
         session.run(cypher.query("loader/reset").text).consume()
 
 
@@ -107,25 +106,27 @@ def load_rows(
     report = LoadReport(counts)
     doc_rows = [{"name": c.name, "k_index": c.k_index, "model_id": model.model_id} for c in model.clusters]
     driver.execute_query(cypher.query("loader/doctypes_upsert").text, rows=doc_rows, database_=database)
-    seen_values: set[str] = set()
     bar = tqdm(
         total=total, desc="load", unit="query", disable=(not progress) if progress is not None else None
     )
+
+    def done(result: BatchResult) -> None:
+        report.queries_written += result.written
+        report.queries_unchanged += result.unchanged
+        report.facts_written += result.facts
+        bar.update(result.rows)
+
+    index = {c.name: c.k_index for c in model.clusters}
     started = time.perf_counter()
     try:
-        with driver.session(database=database) as session:
-            for batch in _batches(rows, config.batch_size):
-                new_values = []
-                for row in batch:
-                    for value in row.values:
-                        if value.key not in seen_values:
-                            seen_values.add(value.key)
-                            new_values.append(value.params())
-                written, unchanged, facts = session.execute_write(_write_batch, batch, new_values)
-                report.queries_written += written
-                report.queries_unchanged += unchanged
-                report.facts_written += facts
-                bar.update(len(batch))
+        writers = Writers(
+            driver, database, index, workers=config.workers, batch_size=config.batch_size, on_batch=done
+        )
+        try:
+            for row in rows:
+                writers.add(row)
+        finally:
+            writers.close()
     finally:
         bar.close()
     report.write_s = time.perf_counter() - started
@@ -167,20 +168,24 @@ def load_extractions(
 
 
 def finish(driver: neo4j.Driver, database: str, config: LoadConfig) -> tuple[list[str], int]:
-    """Recompute counts, drop orphan values and rebuild CO_OCCURS for every dirty doc type."""
+    """Recompute counts, drop orphan values and rebuild CO_OCCURS for every dirty doc type; doc types are
+    independent (no edge or fact crosses two), so ``config.workers`` of them are rebuilt at a time."""
     records, _, _ = driver.execute_query(cypher.query("loader/dirty_doctypes").text, database_=database)
     names = [r["name"] for r in records]
-    deleted = 0
-    with driver.session(database=database) as session:
-        for name in names:
+
+    def rebuild(name: str) -> int:
+        with driver.session(database=database) as session:
             session.run(cypher.query("loader/refresh_counts").text, doc_type=name).consume()
             result = session.run(cypher.query("loader/delete_orphan_values").text, doc_type=name)
-            deleted += int(result.single(strict=True)["deleted"])
+            deleted = int(result.single(strict=True)["deleted"])
             session.run(cypher.query("loader/cooccurs_clear").text, doc_type=name).consume()
-            session.run(
-                cypher.query("loader/cooccurs_build").text, doc_type=name, batch=config.cooccur_batch
-            ).consume()
-        session.run(cypher.query("loader/finish_doctypes").text).consume()
+            build = cypher.query("loader/cooccurs_build").text
+            session.run(build, doc_type=name, batch=config.cooccur_batch).consume()
+        return deleted
+
+    with ThreadPoolExecutor(max_workers=config.workers) as pool:
+        deleted = sum(pool.map(rebuild, names))
+    driver.execute_query(cypher.query("loader/finish_doctypes").text, database_=database)
     return names, deleted
 
 
@@ -196,39 +201,6 @@ def doctype_report(driver: neo4j.Driver, database: str) -> list[dict[str, Any]]:
         cypher.query("loader/doctype_report").text, database_=database, routing_=neo4j.RoutingControl.READ
     )
     return [dict(r) for r in records]
-
-
-def _write_batch(
-    tx: neo4j.ManagedTransaction, batch: list[QueryRow], new_values: list[dict[str, str]]
-) -> tuple[int, int, int]:
-    """One transaction (retried as a whole by the driver, so it must be idempotent: it is)."""
-    if new_values:
-        tx.run(cypher.query("loader/values_upsert").text, rows=new_values).consume()
-        tx.run(cypher.query("loader/values_in_type").text, rows=new_values).consume()
-    state = {
-        r["id"]: (r["facts_hash"], r["doc_types"])
-        for r in tx.run(cypher.query("loader/query_state").text, ids=[row.id for row in batch])
-    }
-    to_write = [row for row in batch if row.id not in state or state[row.id][0] != row.facts_hash]
-    changed = [row.id for row in to_write if row.id in state]
-    dirty = {row.doc_type for row in to_write if row.doc_type is not None}
-    for row_id in changed:
-        dirty.update(state[row_id][1])
-    if changed:
-        tx.run(cypher.query("loader/query_facts_clear").text, ids=changed).consume()
-    if to_write:
-        tx.run(cypher.query("loader/queries_write").text, rows=[row.params() for row in to_write]).consume()
-    if dirty:
-        tx.run(cypher.query("loader/mark_dirty").text, names=sorted(dirty)).consume()
-    return len(to_write), len(batch) - len(to_write), sum(len(row.values) for row in to_write)
-
-
-def _batches(rows: Iterable[QueryRow], size: int) -> Iterator[list[QueryRow]]:
-    """Batches of ``size`` rows; a query id repeated inside a batch keeps its last row (last one wins)."""
-    stream = iter(rows)
-    while chunk := list(islice(stream, size)):
-        last = {row.id: row for row in chunk}
-        yield list(last.values())
 
 
 def _check_model(driver: neo4j.Driver, database: str, model: DocTypeModel) -> None:

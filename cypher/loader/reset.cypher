@@ -1,4 +1,5 @@
-// Delete every node the loader writes (Query, Value, DocType) with their relationships, in batches.
+// Second half of a reset: delete every node the loader writes (Query, Value, DocType), in batches; run
+// after reset_relationships, so that no transaction has to detach a dense node.
 // params: (none)
 // returns: (none)
 MATCH (n)

@@ -214,6 +214,33 @@ def test_a_reloaded_query_replaces_its_facts(graph: Graph, tmp_path: Path) -> No
     assert counts[("email", "task_type", "summarization")] == 1
 
 
+def test_parallel_writers_and_tiny_batches_change_nothing(graph: Graph, tmp_path: Path) -> None:
+    changed = tmp_path / "q1.jsonl"
+    record = next(iter(read_jsonl(A, ExtractionRecord)))
+    record.fields = {"document_type": ["python script"], "task_type": ["code review"]}
+    changed.write_text(record.model_dump_json() + "\n")
+    load(graph, A, B, changed, workers=1)
+    one = snapshot(graph)
+    load(graph, reset=True)
+    load(graph, A, B, changed, workers=3, batch_size=1)
+    assert snapshot(graph) == one
+
+
+def test_a_writer_error_reaches_the_caller(graph: Graph) -> None:
+    from neo4j.exceptions import Neo4jError
+
+    from wildlong.loader.graph_write import Writers
+
+    rows = list(plan_rows(read_jsonl(A, ExtractionRecord), fixture_model(), StageCounts("plan")))
+    writers = Writers(graph.driver, "no-such-db", {}, workers=2, batch_size=1, on_batch=lambda r: None)
+    with pytest.raises(Neo4jError):
+        try:
+            for row in rows:
+                writers.add(row)
+        finally:
+            writers.close()
+
+
 def test_tricky_values_load_as_data(graph: Graph) -> None:
     load(graph, A, B, store_text=True)
     records, _, _ = graph.driver.execute_query(
