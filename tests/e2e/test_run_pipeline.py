@@ -6,7 +6,6 @@ with SIGKILL in the middle of an LLM stage resumes to the identical dataset with
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import signal
@@ -14,87 +13,22 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
-import yaml
 
-from tests.conftest import SESSION_SERVER
 from tests.doubles.scripted_openai_server import ScriptedOpenAIServer
 from tests.doubles.synth_responder import synth_responder
+from tests.support.runs import digest, finish, run_config, run_env, start_run
 from wildlong.graph import Graph
-
-SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
-
-
-def _config(tmp: Path, server: ScriptedOpenAIServer, out: Path) -> Path:
-    cfg: dict[str, Any] = {
-        "name": "e2e",
-        "out": str(out),
-        "seed": 11,
-        "llm": {
-            "base_url": server.base_url,
-            "model": server.model,
-            "api_key": "test-key",
-            "max_concurrency": 2,
-            "adaptive": False,
-            "cache_path": str(tmp / f"{out.name}-cache.sqlite"),
-            "backoff_base_s": 0.01,
-        },
-        "read": {"sources": [str(SHARED / "conversations" / "sharegpt_sample.jsonl")], "limit": 30},
-        "doctypes": {"k": 3},
-        "load": {"reset": True},
-        "walk": {"walks": 12, "length": 4, "min_length": 2},
-        "documents": {
-            "sources": [str(SHARED / "documents" / "documents.jsonl")],
-            "limit": 24,
-            "min_tokens": 200,
-            "max_tokens": 600,
-        },
-        "pair": {"max_bundle_tokens": 1500},
-        "generate": {"grounding_min": 0.2},
-    }
-    path = tmp / f"{out.name}.yaml"
-    path.write_text(yaml.safe_dump(cfg))
-    return path
-
-
-def _env(graph: Graph) -> dict[str, str]:
-    env = dict(os.environ)
-    env["NEO4J_URI"] = graph.uri
-    if SESSION_SERVER:
-        env["NEO4J_PASSWORD"] = SESSION_SERVER[0].password()
-    env["PYTHONUNBUFFERED"] = "1"
-    return env
-
-
-def _run(config: Path, graph: Graph) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "wildlong.cli", "run", str(config)],
-        env=_env(graph),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-
-
-def _finish(proc: subprocess.Popen[str]) -> str:
-    out, _ = proc.communicate(timeout=600)
-    assert proc.returncode == 0, out
-    return out
-
-
-def _digest(body: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 
 def test_run_writes_a_dataset_with_provenance_to_the_graph(graph: Graph, tmp_path: Path) -> None:
     with ScriptedOpenAIServer(responder=synth_responder) as server:
         out = tmp_path / "run"
-        text = _finish(_run(_config(tmp_path, server, out), graph))
+        text = finish(start_run(run_config(tmp_path, server, out), graph))
         assert "dataset:" in text and "wall time:" in text
         first_calls = server.chat_count
-        rerun = _finish(_run(_config(tmp_path, server, out), graph))
+        rerun = finish(start_run(run_config(tmp_path, server, out), graph))
         assert server.chat_count == first_calls  # everything complete: nothing sent again
         assert rerun.count("complete already") == 10
 
@@ -135,12 +69,12 @@ def test_run_writes_a_dataset_with_provenance_to_the_graph(graph: Graph, tmp_pat
 def test_kill_minus_nine_then_resume_gives_the_identical_dataset(graph: Graph, tmp_path: Path) -> None:
     with ScriptedOpenAIServer(responder=synth_responder, latency_s=0.02) as server:
         whole = tmp_path / "whole"
-        _finish(_run(_config(tmp_path, server, whole), graph))
+        finish(start_run(run_config(tmp_path, server, whole), graph))
         server.reset()
 
         killed = tmp_path / "killed"
-        config = _config(tmp_path, server, killed)
-        proc = _run(config, graph)
+        config = run_config(tmp_path, server, killed)
+        proc = start_run(config, graph)
         deadline = time.monotonic() + 300
         while server.chat_count < 12 and time.monotonic() < deadline and proc.poll() is None:
             time.sleep(0.01)
@@ -148,10 +82,10 @@ def test_kill_minus_nine_then_resume_gives_the_identical_dataset(graph: Graph, t
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
         assert proc.returncode == -signal.SIGKILL
-        before = [_digest(b) for b in server.bodies()]
+        before = [digest(b) for b in server.bodies()]
         server.reset()
-        _finish(_run(config, graph))
-        after = [_digest(b) for b in server.bodies()]
+        finish(start_run(config, graph))
+        after = [digest(b) for b in server.bodies()]
 
     repaid = set(before) & set(after)
     assert len(repaid) <= 2  # at most the requests in flight at the kill (max_concurrency 2) are sent again
@@ -170,10 +104,10 @@ def test_dry_run_sends_nothing(graph: Graph, tmp_path: Path, flag: str) -> None:
                 "-m",
                 "wildlong.cli",
                 "run",
-                str(_config(tmp_path, server, tmp_path / "dry")),
+                str(run_config(tmp_path, server, tmp_path / "dry")),
                 flag,
             ],
-            env=_env(graph),
+            env=run_env(graph),
             capture_output=True,
             text=True,
             timeout=300,

@@ -168,6 +168,20 @@ class Accounting:
         elif reason != "budget_exceeded":
             stats.failures[reason] += 1
 
+    def merge(self, other: dict[str, Any]) -> None:
+        """Add the counters of another client's ``to_dict()`` (a Ray actor's, for one shard)."""
+        for entry in other.get("stages", []):
+            stats = self.stats(entry["stage"], entry["model"])
+            for name in ("requests", "responses", "cache_hits", "input_tokens", "output_tokens", "ok"):
+                setattr(stats, name, getattr(stats, name) + int(entry[name]))
+            stats.failures.update(entry["failures"])
+            stats.retries.update(entry["retries"])
+            if entry["cost_usd"] is None or stats.cost_usd is None:
+                stats.cost_usd = None
+            else:
+                stats.cost_usd += float(entry["cost_usd"])
+        self._spent += float(other.get("cost_usd") or 0.0)
+
     def to_dict(self) -> dict[str, Any]:
         return {"cost_usd": self._spent, "stages": [s.to_dict() for s in self.stages.values()]}
 

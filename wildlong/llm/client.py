@@ -61,7 +61,9 @@ class LLMClient:
         self._rng = rng or random.Random()
         self._repair = PromptTemplate.from_package("wildlong.llm", "repair")
         self._instructions = PromptTemplate.from_package("wildlong.llm", "json_instructions")
-        self._openai: tuple[asyncio.AbstractEventLoop, openai.AsyncOpenAI] | None = None
+        self._openai: tuple[asyncio.AbstractEventLoop, list[openai.AsyncOpenAI]] | None = None
+        self._inflight: list[int] = []
+        self._turn = 0
         self._dead_records = 0
         self._successes = 0
         self._pending: dict[str, asyncio.Future[Fetched | None]] = {}
@@ -192,9 +194,10 @@ class LLMClient:
     async def aclose(self) -> None:
         """Close the HTTP connections of the current event loop's client."""
         if self._openai is not None:
-            _, client = self._openai
+            _, clients = self._openai
             self._openai = None
-            await client.close()
+            for client in clients:
+                await client.close()
 
     def close(self) -> None:
         """Close the cache (call once the client is no longer used)."""
@@ -263,7 +266,7 @@ class LLMClient:
         response_format: dict[str, Any] | None,
     ) -> tuple[RawReply | None, Failure | None, int]:
         stats = self.accounting.stats(stage, self.model)
-        self._client()  # a configuration error surfaces here, not as a failed attempt
+        self._clients()  # a configuration error surfaces here, not as a failed attempt
         failure: Failure | None = None
         attempt = 0
         for attempt in range(1, self.settings.max_retries + 2):
@@ -319,28 +322,41 @@ class LLMClient:
         if response_format is not None:
             body["response_format"] = response_format
         timeout = self.settings.request_timeout_s
-        async with asyncio.timeout(timeout):  # a total deadline: httpx's read timeout is per chunk
-            reply = await self._client().post(
-                "/chat/completions", cast_to=cast(Any, dict), body=body, options={"timeout": timeout}
-            )
+        clients = self._clients()
+        # Several replicas: the one with the fewest requests in flight (ties go round the ring).
+        self._turn += 1
+        pick = min(range(len(clients)), key=lambda i: (self._inflight[i], (i - self._turn) % len(clients)))
+        self._inflight[pick] += 1
+        try:
+            async with asyncio.timeout(timeout):  # a total deadline: httpx's read timeout is per chunk
+                reply = await clients[pick].post(
+                    "/chat/completions", cast_to=cast(Any, dict), body=body, options={"timeout": timeout}
+                )
+        finally:
+            self._inflight[pick] -= 1
         if not isinstance(reply, dict):
             raise ValueError(f"the reply is not a JSON object: {str(reply)[:100]}")
         return reply
 
-    def _client(self) -> openai.AsyncOpenAI:
+    def _clients(self) -> list[openai.AsyncOpenAI]:
+        """One OpenAI client per endpoint (``base_url`` then ``replicas``), made for the running loop."""
         loop = asyncio.get_running_loop()
         if self._openai is None or self._openai[0] is not loop:
             if not self.settings.base_url or self.settings.is_embedded:
                 raise ConfigError(
                     "the LLM endpoint is not resolved", hint="pass the settings through resolve_settings()"
                 )
-            client = openai.AsyncOpenAI(
-                base_url=self.settings.base_url,
-                api_key=self.settings.key() or "EMPTY",
-                max_retries=0,  # retries are ours: they honour Retry-After and feed the limiter
-                timeout=self.settings.request_timeout_s,
-            )
-            self._openai = (loop, client)
+            clients = [
+                openai.AsyncOpenAI(
+                    base_url=url,
+                    api_key=self.settings.key() or "EMPTY",
+                    max_retries=0,  # retries are ours: they honour Retry-After and feed the limiter
+                    timeout=self.settings.request_timeout_s,
+                )
+                for url in self.settings.endpoints()
+            ]
+            self._openai = (loop, clients)
+            self._inflight = [0] * len(clients)
         return self._openai[1]
 
     # --- helpers --------------------------------------------------------------------------------------------

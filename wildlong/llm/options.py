@@ -47,6 +47,14 @@ _OPTIONS = [
         "needed; 'embedded' forces it.",
     ),
     click.option(
+        "--replica",
+        "replicas",
+        multiple=True,
+        metavar="URL",
+        help="Another base URL serving the same model (a vLLM replica); repeat it. Each request goes to "
+        "the endpoint with the fewest requests in flight.",
+    ),
+    click.option(
         "-m",
         "--model",
         envvar="WILDLONG_LLM_MODEL",
@@ -112,6 +120,9 @@ def settings_from_options(kwargs: dict[str, Any], base: LLMSettings | None = Non
         value = kwargs.pop(option, None)
         if value is not None:
             update[name] = SecretStr(value) if name == "api_key" else value
+    replicas = kwargs.pop("replicas", ())
+    if replicas:
+        update["replicas"] = list(replicas)
     if kwargs.pop("fixed_concurrency", False):
         update["adaptive"] = False
     if kwargs.pop("no_cache", False):

@@ -30,6 +30,10 @@ class LLMSettings(BaseModel):
         default=None, description="OpenAI-compatible base URL; None or 'embedded' = SmolLM2"
     )
     model: str | None = Field(default=None, description="model name as the server knows it")
+    replicas: list[str] = Field(
+        default_factory=list,
+        description="more base URLs serving the same model (vLLM replicas); requests go to the least busy",
+    )
     api_key: SecretStr | None = Field(
         default=None, description="API key (never written to the resolved config)"
     )
@@ -54,6 +58,11 @@ class LLMSettings(BaseModel):
     @property
     def is_embedded(self) -> bool:
         return self.base_url is None or self.base_url == EMBEDDED
+
+    def endpoints(self) -> list[str]:
+        """Every base URL requests may go to: ``base_url`` first, then the replicas."""
+        first = [self.base_url] if self.base_url else []
+        return first + [url for url in self.replicas if url not in first]
 
     def resolved_cache_path(self) -> Path | None:
         if not self.cache:

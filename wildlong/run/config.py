@@ -12,6 +12,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from wildlong.errors import ConfigError
+from wildlong.executor import ExecutorConfig
 from wildlong.graph import GraphSettings
 from wildlong.llm import LLMSettings
 from wildlong.loader.config import DocTypeConfig, ExtractConfig, LoadConfig, ReadConfig
@@ -34,6 +35,9 @@ class RunConfig(BaseModel):
     seed: int = Field(0, description="one seed for walks, pairing and the LLM's sampling")
     graph: GraphSettings = Field(default_factory=GraphSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
+    executor: ExecutorConfig = Field(
+        default_factory=ExecutorConfig, description="local, or ray: the LLM stages as Ray Data pipelines"
+    )
     read: ReadConfig = Field(default_factory=ReadConfig)
     extract: ExtractConfig = Field(default_factory=ExtractConfig)
     doctypes: DocTypeConfig = Field(default_factory=DocTypeConfig)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from wildlong.executor import make_client
 from wildlong.graph import Graph, connect
 from wildlong.llm import LLMClient, load_template, resolve_settings
 from wildlong.loader import graph_load
@@ -67,7 +68,8 @@ class Context:
         if self._client is None:
             # The reply cache is shared by runs (default <WILDLONG_HOME>/llm/cache.sqlite): an ablation that
             # changes only the walks pays nothing again for the extraction.
-            self._client = LLMClient(resolve_settings(self.cfg.llm))
+            settings = resolve_settings(self.cfg.llm)
+            self._client = make_client(settings, self.cfg.executor, self.run_dir / "shards")
         return self._client
 
     @property
