@@ -158,3 +158,16 @@ def test_long_replies_are_not_mistaken_for_congestion(scripted: ScriptedOpenAISe
     results = client.run([LLMRequest(user(f"<{i}>")) for i in range(120)])
     assert all(r.ok for r in results)
     assert client.limiter.decreases == 0 and client.limiter.limit == 16
+
+
+def test_replicas_share_the_requests_by_what_each_has_in_flight(tmp_path: Path) -> None:
+    slow = ScriptedOpenAIServer(latency_s=0.3)
+    fast = ScriptedOpenAIServer(latency_s=0.02)
+    with slow, fast:
+        client = client_for(slow, tmp_path, max_concurrency=4, replicas=[fast.base_url], cache=False)
+        assert client.settings.endpoints() == [slow.base_url, fast.base_url]
+        results = client.run([LLMRequest(user(f"q{i}"), stage="s") for i in range(40)])
+        assert all(r.ok for r in results) and [r.value for r in results][:2] == ["echo: q0", "echo: q1"]
+        assert slow.chat_count + fast.chat_count == 40
+        # the least-busy pick sends most of the work to the replica that answers 15x faster
+        assert slow.chat_count >= 2 and fast.chat_count >= 3 * slow.chat_count
