@@ -34,6 +34,9 @@ class ExecutorConfig(BaseModel):
     )
     shard_size: int = Field(64, ge=1, description="requests per shard (one map_batches call, one marker)")
     actors: int = Field(2, ge=1, description="Ray actors calling the endpoint(s), each with its own client")
+    shards_per_actor: int = Field(
+        4, ge=1, description="shards an actor works on at once (they share its client's concurrency)"
+    )
     actor_cpus: float = Field(0.5, gt=0, description="CPUs reserved per actor (the work is waiting on HTTP)")
     object_store_mb: int | None = Field(
         256, ge=64, description="object store of the private Ray (MB); None = Ray's default share of RAM"

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import uuid
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -26,7 +28,6 @@ from tqdm import tqdm
 from wildlong.errors import ConfigError, LLMError, WildLongError
 from wildlong.executor import ExecutorConfig
 from wildlong.llm import LLMClient, LLMRequest, LLMResult, LLMSettings
-from wildlong.llm.accounting import Accounting
 
 
 def request_digest(request: LLMRequest) -> str:
@@ -66,26 +67,31 @@ def result_from_json(data: dict[str, Any], request: LLMRequest) -> LLMResult[Any
 
 
 class ShardCaller:
-    """The Ray Data UDF: one actor, one client; a batch is one or more shards of pickled requests."""
+    """The Ray Data UDF: one actor, one client. Async, so that an actor works on several shards at once
+    through its client's one concurrency limiter (no drain at the end of each shard)."""
 
     def __init__(self, settings: LLMSettings) -> None:
         self.client = LLMClient(settings)
+        self.actor_id = uuid.uuid4().hex
 
-    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    async def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         from ray import cloudpickle
 
-        out: dict[str, list[str]] = {"shard": [], "results": [], "accounting": [], "fatal": []}
+        from wildlong.llm.batch import run_batch
+
+        out: dict[str, list[str]] = {"shard": [], "results": [], "accounting": [], "actor": [], "fatal": []}
         for shard, payload in zip(batch["shard"], batch["payload"], strict=True):
             requests: list[LLMRequest] = cloudpickle.loads(payload)
-            self.client.accounting = Accounting(self.client.accounting.prices)
             fatal = ""
             try:
-                results = self.client.run(requests, progress=False)
+                results = await run_batch(self.client, requests, progress=False)
             except WildLongError as exc:  # a dead endpoint or a wrong key stops the job, in the driver
                 fatal, results = exc.one_line(), []
             out["shard"].append(str(shard))
             out["results"].append(json.dumps([result_to_json(r) for r in results]))
+            # this actor's counters so far: the driver keeps the latest per actor and adds them up
             out["accounting"].append(json.dumps(self.client.accounting.to_dict()))
+            out["actor"].append(self.actor_id)
             out["fatal"].append(fatal)
         return {key: np.array(values, dtype=object) for key, values in out.items()}
 
@@ -144,14 +150,22 @@ class RayClient(LLMClient):
             fn_constructor_kwargs={"settings": self.settings},
             batch_size=1,
             batch_format="numpy",
-            concurrency=min(self.executor.actors, len(items)),
+            compute=ray.data.ActorPoolStrategy(
+                size=min(self.executor.actors, len(items)),
+                max_tasks_in_flight_per_actor=self.executor.shards_per_actor,
+            ),
             num_cpus=self.executor.actor_cpus,
         )
-        for row in ds.iter_rows():
-            if row["fatal"]:
-                raise LLMError(f"a Ray actor stopped: {row['fatal']}")
-            self.accounting.merge(json.loads(row["accounting"]))
-            yield str(row["shard"]), json.loads(row["results"])
+        latest: dict[str, dict[str, Any]] = {}
+        try:
+            for row in ds.iter_rows():
+                if row["fatal"]:
+                    raise LLMError(f"a Ray actor stopped: {row['fatal']}")
+                latest[str(row["actor"])] = json.loads(row["accounting"])
+                yield str(row["shard"]), json.loads(row["results"])
+        finally:
+            for counters in latest.values():
+                self.accounting.merge(counters)
 
 
 def _shard_name(shard: list[LLMRequest]) -> str:
@@ -174,6 +188,11 @@ def _write_shard(folder: Path, name: str, results: list[dict[str, Any]]) -> None
 
 
 def _ensure_ray(executor: ExecutorConfig) -> Any:
+    token = Path.home() / ".ray" / "auth_token"
+    if executor.address is not None and "RAY_AUTH_MODE" not in os.environ and token.exists():
+        # `ray start` turns token authentication on when this file exists; a driver does not by itself
+        # (read when Ray is first imported).
+        os.environ["RAY_AUTH_MODE"] = "token"
     import ray
 
     if not ray.is_initialized():
