@@ -11,7 +11,7 @@ from __future__ import annotations
 import neo4j
 
 from wildlong import cypher
-from wildlong.synth.walk_numpy import Adjacency, index_rows
+from wildlong.synth.walk_numpy import INDEX_FORMAT, Adjacency, index_rows
 
 cypher.require("walks/index_signature", "walks/index_write", "walks/index_mark")
 BATCH = 2000
@@ -24,7 +24,7 @@ def ensure_index(driver: neo4j.Driver, database: str, doc_type: str) -> bool:
     )
     if not records:
         return False
-    signature, stored = records[0]["signature"], records[0]["stored"]
+    signature, stored = f"{records[0]['signature']}:{INDEX_FORMAT}", records[0]["stored"]
     if signature == stored:
         return False
     rows = index_rows(Adjacency.load(driver, database, doc_type))

@@ -131,17 +131,26 @@ class NumpyStepper:
         return Pick(adj.keys[n], adj.fields[n], adj.values[n], float(w[pick]))
 
 
+INDEX_BLOCK = 64  # neighbours per block of the walk index (cypher/walks/step.cypher reads one block)
+INDEX_FORMAT = "blocks64"  # joins the index signature: a stored index of another layout is rebuilt
+
+
 def index_rows(adj: Adjacency) -> list[dict[str, object]]:
-    """Rows for ``walks/index_write``: every node's sorted neighbours, fields and cumulative weights."""
+    """Rows for ``walks/index_write``: every node's neighbours (sorted by key) in blocks of
+    :data:`INDEX_BLOCK`: ``walk_bmax`` (the cumulative weight at each block's end), ``walk_deg`` and per
+    block ``walk_c<b>`` (cumulative weights), ``walk_f<b>`` (fields) and ``walk_k<b>`` (keys). A step
+    reads the small ``walk_bmax`` and one block, never a hub's whole neighbour list."""
     rows: list[dict[str, object]] = []
     for i, key in enumerate(adj.keys):
         nbr, cum = adj.neighbours(i)
-        rows.append(
-            {
-                "key": key,
-                "keys": [adj.keys[int(n)] for n in nbr],
-                "fields": [adj.fields[int(n)] for n in nbr],
-                "cum": [float(c) for c in cum],
-            }
-        )
+        props: dict[str, object] = {"walk_deg": len(nbr), "walk_bmax": []}
+        bmax: list[float] = []
+        for b, start in enumerate(range(0, len(nbr), INDEX_BLOCK)):
+            block = range(start, min(start + INDEX_BLOCK, len(nbr)))
+            props[f"walk_c{b}"] = [float(cum[j]) for j in block]
+            props[f"walk_f{b}"] = [adj.fields[int(nbr[j])] for j in block]
+            props[f"walk_k{b}"] = [adj.keys[int(nbr[j])] for j in block]
+            bmax.append(float(cum[block[-1]]))
+        props["walk_bmax"] = bmax
+        rows.append({"key": key, "props": props})
     return rows

@@ -1,8 +1,10 @@
-// Store each value's walk index: its CO_OCCURS neighbours sorted by key, their fields and the
-// cumulative edge weights (computed in Python from the exported edges, so both samplers share them).
+// Store each value's walk index: its CO_OCCURS neighbours sorted by key, in blocks of 64 (cumulative
+// edge weights, fields, keys; see synth/walk_numpy.py index_rows), computed in Python from the exported
+// edges so that both samplers share them. Blocks left over from a larger index are never read.
 // params: $rows
 // returns: written
 UNWIND $rows AS row
 MATCH (v:Value {key: row.key})
-SET v.walk_keys = row.keys, v.walk_fields = row.fields, v.walk_cum = row.cum
+SET v += row.props
+REMOVE v.walk_keys, v.walk_fields, v.walk_cum
 RETURN count(v) AS written

@@ -8,6 +8,7 @@ from scipy.stats import chisquare
 
 from tests.support.walk_graphs import EMAIL_EDGES, EMAIL_NODES, build, weight
 from wildlong.graph import Graph
+from wildlong.synth.walk_index import ensure_index
 from wildlong.synth.walk_numpy import Adjacency, NumpyStepper
 from wildlong.synth.walks import (
     CypherStepper,
@@ -144,4 +145,35 @@ def test_rejected_draws_fall_back_to_the_exact_step(email: tuple[Graph, list[str
     observed = np.array([sum(1 for p in picks.values() if p.key == k) for k in allowed])
     assert observed.sum() == n
     w = np.array(list(allowed.values()))
+    assert chisquare(observed, w / w.sum() * n).pvalue > 0.001
+
+
+def test_a_hub_spanning_many_index_blocks_steps_exactly_like_numpy(graph: Graph) -> None:
+    """150 neighbours: three blocks of the walk index. Every pick (key and weight) equals the NumPy
+    reference's, rejections included, and the picks follow the weights of the allowed neighbours."""
+    fields = ["domain", "user_intent", "output_format", "language_style"]
+    nodes = [("task_type", "hub", 500)] + [(fields[i % 4], f"n{i:03d}", 1 + i % 7) for i in range(150)]
+    edges = [(0, i + 1, 1 + (i * 37) % 50) for i in range(150)]
+    keys = build(graph, "big", nodes, edges, size=600)
+    assert ensure_index(graph.driver, graph.database, "big")
+    blocks = graph.driver.execute_query(
+        "MATCH (v:Value {key: $key}) RETURN size(v.walk_bmax) AS b, v.walk_deg AS d", key=keys[0]
+    ).records[0]
+    assert (blocks["b"], blocks["d"]) == (3, 150)
+    n = 6000
+    u = np.random.default_rng(7).random(n)
+    draws = np.random.default_rng(8).random((n, 8))
+    requests = [
+        StepRequest(i, keys[0], ["task_type", "domain"], float(u[i]), list(draws[i])) for i in range(n)
+    ]
+    cypher_picks = CypherStepper(graph.driver, graph.database).step(requests)
+    numpy_picks = NumpyStepper(Adjacency.load(graph.driver, graph.database, "big")).step(requests)
+    assert len(cypher_picks) == n
+    assert {i: (p.key, p.weight) for i, p in cypher_picks.items()} == {
+        i: (p.key, pytest.approx(p.weight)) for i, p in numpy_picks.items()
+    }
+    allowed = {keys[j]: weight(c) for _, j, c in edges if nodes[j][0] != "domain"}
+    assert all(p.key in allowed for p in cypher_picks.values())
+    w = np.array(list(allowed.values()))
+    observed = np.array([sum(1 for p in cypher_picks.values() if p.key == k) for k in allowed])
     assert chisquare(observed, w / w.sum() * n).pvalue > 0.001
