@@ -41,6 +41,11 @@ class WalkConfig(BaseModel):
     min_length: int = Field(3, ge=1, description="drop walks that hit a dead end before this many nodes")
     walks: int = Field(1000, ge=1, description="walks to keep in all, spread over doc types by their size")
     doc_types: list[str] | None = Field(None, description="only these doc types (default: all)")
+    only_with_documents: bool = Field(
+        True,
+        description="in a run: walk only the doc types that some document was classified into (an "
+        "instruction of another type could never be paired, its LLM calls would be wasted)",
+    )
     seed: int = 0
     batch_size: int = Field(4096, ge=1, description="walks in flight per Cypher step query")
     max_attempts: float = Field(5.0, ge=1, description="give up on a doc type after walks x this attempts")

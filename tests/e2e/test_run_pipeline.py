@@ -36,6 +36,10 @@ def test_run_writes_a_dataset_with_provenance_to_the_graph(graph: Graph, tmp_pat
     records = [json.loads(line) for line in (out / "dataset" / "train.jsonl").read_text().splitlines()]
     assert len(records) == manifest["dataset"]["counts"]["records"] == manifest["generate"]["counts"]["kept"]
     assert len(records) >= 3
+    # walks go only to doc types that documents were classified into: nothing is lost for want of one
+    with_docs = set(manifest["documents"]["counts"]["per_doc_type"])
+    assert set(manifest["walk"]["counts"]["per_doc_type"]) <= with_docs
+    assert "no_document_of_type" not in manifest["pair"]["counts"].get("dropped", {})
     gen = manifest["generate"]["counts"]
     assert gen["seen"] == gen["kept"] + sum(gen["dropped"].values())
     for r in records:

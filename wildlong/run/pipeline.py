@@ -20,7 +20,7 @@ DEPENDS: dict[str, tuple[list[str], list[str]]] = {
     "extract": (["extract", "llm_model"], ["read"]),
     "doctypes": (["doctypes"], ["extract"]),
     "load": (["load", "graph"], ["doctypes"]),
-    "walk": (["walk"], ["load"]),
+    "walk": (["walk"], ["load", "documents"]),
     "instruct": (["instruct", "llm_model"], ["walk"]),
     "documents": (["documents"], ["doctypes"]),
     "pair": (["pair"], ["instruct", "documents"]),

@@ -138,8 +138,20 @@ def stage_load(ctx: Context) -> dict[str, Any]:
 
 
 def stage_walk(ctx: Context) -> dict[str, Any]:
-    stats = sample_to_file(ctx.graph.driver, ctx.graph.database, ctx.cfg.walk, ctx.path("walk"))
-    return {"kept": stats.kept, "dropped": dict(stats.dropped), "per_doc_type": dict(stats.per_doc_type)}
+    cfg = ctx.cfg.walk
+    skipped: list[str] = []
+    if cfg.only_with_documents:
+        with_docs = sorted({d.doc_type for d in read_records(ctx.path("documents"), Document) if d.doc_type})
+        candidates = cfg.doc_types or ctx.doctype_model().names
+        wanted = [t for t in candidates if t in with_docs]
+        skipped = sorted(set(candidates) - set(wanted))
+        if wanted:
+            cfg = cfg.model_copy(update={"doc_types": wanted})
+    stats = sample_to_file(ctx.graph.driver, ctx.graph.database, cfg, ctx.path("walk"))
+    result = {"kept": stats.kept, "dropped": dict(stats.dropped), "per_doc_type": dict(stats.per_doc_type)}
+    if skipped:
+        result["doc_types_without_documents"] = skipped
+    return result
 
 
 def stage_instruct(ctx: Context) -> dict[str, Any]:
