@@ -73,13 +73,21 @@ class ShardCaller:
     def __init__(self, settings: LLMSettings) -> None:
         self.client = LLMClient(settings)
         self.actor_id = uuid.uuid4().hex
+        self.finished = 0  # shards this actor finished: orders its accounting snapshots
 
     async def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         from ray import cloudpickle
 
         from wildlong.llm.batch import run_batch
 
-        out: dict[str, list[str]] = {"shard": [], "results": [], "accounting": [], "actor": [], "fatal": []}
+        out: dict[str, list[Any]] = {
+            "shard": [],
+            "results": [],
+            "accounting": [],
+            "actor": [],
+            "seq": [],
+            "fatal": [],
+        }
         for shard, payload in zip(batch["shard"], batch["payload"], strict=True):
             requests: list[LLMRequest] = cloudpickle.loads(payload)
             fatal = ""
@@ -91,7 +99,9 @@ class ShardCaller:
             out["results"].append(json.dumps([result_to_json(r) for r in results]))
             # this actor's counters so far: the driver keeps the latest per actor and adds them up
             out["accounting"].append(json.dumps(self.client.accounting.to_dict()))
+            self.finished += 1
             out["actor"].append(self.actor_id)
+            out["seq"].append(self.finished)
             out["fatal"].append(fatal)
         return {key: np.array(values, dtype=object) for key, values in out.items()}
 
@@ -156,15 +166,19 @@ class RayClient(LLMClient):
             ),
             num_cpus=self.executor.actor_cpus,
         )
-        latest: dict[str, dict[str, Any]] = {}
+        # Each row carries its actor's counters so far; rows may arrive out of order, so the one with the
+        # highest sequence number (taken when the actor's last shard finished) holds all of its work.
+        latest: dict[str, tuple[int, dict[str, Any]]] = {}
         try:
             for row in ds.iter_rows():
                 if row["fatal"]:
                     raise LLMError(f"a Ray actor stopped: {row['fatal']}")
-                latest[str(row["actor"])] = json.loads(row["accounting"])
+                actor, seq = str(row["actor"]), int(row["seq"])
+                if actor not in latest or seq > latest[actor][0]:
+                    latest[actor] = (seq, json.loads(row["accounting"]))
                 yield str(row["shard"]), json.loads(row["results"])
         finally:
-            for counters in latest.values():
+            for _, counters in latest.values():
                 self.accounting.merge(counters)
 
 
