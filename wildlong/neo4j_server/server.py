@@ -217,13 +217,26 @@ class ManagedNeo4j:
                     f"Neo4j exited with status {proc.returncode} while starting; last log lines:\n"
                     + self.log_tail(25) + "\n" + self.log_tail(10, "console.log")
                 )  # fmt: skip
-            if bolt_reachable(self.settings.bolt_uri, (USER, self.password())):
+            # Ready means both connectors: Browser and the HTTP API come up a moment after Bolt.
+            if bolt_reachable(self.settings.bolt_uri, (USER, self.password())) and _accepts(
+                self.settings.http_port
+            ):
                 return
             time.sleep(0.5)
         raise GraphError(
-            f"Neo4j did not accept Bolt connections on {self.settings.bolt_uri} within "
+            f"Neo4j did not accept Bolt connections on {self.settings.bolt_uri} (and HTTP on port "
+            f"{self.settings.http_port}) within "
             f"{self.settings.start_timeout_s:.0f} s; last log lines:\n{self.log_tail(25)}"
         )
+
+
+def _accepts(port: int) -> bool:
+    """True when something accepts TCP connections on 127.0.0.1:``port``."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1.0):
+            return True
+    except OSError:
+        return False
 
 
 def render_conf(s: ServerSettings) -> str:
