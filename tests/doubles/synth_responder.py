@@ -14,7 +14,7 @@ import json
 import re
 from typing import Any
 
-from tests.doubles.scripted_openai_server import default_content, schema_instance
+from tests.doubles.scripted_content import default_content, schema_instance
 
 WORDS = re.compile(r"[A-Za-z]{4,}")
 

@@ -8,7 +8,6 @@ clean start/stop), not content.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
 
@@ -16,11 +15,14 @@ import pytest
 from click.testing import CliRunner
 from pydantic import BaseModel, Field
 
+from tests.support.embedded import server
 from wildlong.cli.llm_cmd import llm
 from wildlong.llm import LLMClient, LLMRequest, LLMSettings, embedded, resolve_settings
 from wildlong.llm.embedded import EmbeddedInfo
 
 pytestmark = pytest.mark.llm
+
+__all__ = ["server"]
 
 
 class Kind(StrEnum):
@@ -35,19 +37,6 @@ class Need(BaseModel):
     topic: str = Field(min_length=1, max_length=60)
     keywords: list[str] = Field(min_length=1, max_length=3)
     pages: int = Field(ge=0, le=1000)
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedInfo]:
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("WILDLONG_HOME", str(tmp_path_factory.mktemp("wildlong-home")))
-        for name in ("WILDLONG_LLM_BASE_URL", "OPENAI_BASE_URL", "WILDLONG_LLM_MODEL"):
-            patch.delenv(name, raising=False)
-        info = embedded.start(port=0, parallel=2, ctx_per_slot=4096)
-        try:
-            yield info
-        finally:
-            embedded.stop()
 
 
 def _client(tmp_path: Path) -> LLMClient:

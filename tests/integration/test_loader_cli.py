@@ -17,7 +17,7 @@ pytestmark = pytest.mark.graph
 
 
 def test_load_command_twice(graph: Graph, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(COMMANDS, "load", "wildlong.cli.loader_cmd:load")
+    monkeypatch.setitem(COMMANDS, "load", "wildlong.cli.load_cmd:load")
     model_path = tmp_path / "doctypes.json"
     fixture_model().save(model_path)
     env = {"NEO4J_URI": graph.uri, "NEO4J_DATABASE": graph.database}

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.support.embedded import server
 from wildlong.graph import Graph
-from wildlong.llm import LLMClient, LLMSettings, embedded, resolve_settings
+from wildlong.llm import LLMClient, LLMSettings, resolve_settings
 from wildlong.llm.embedded import EmbeddedInfo
 from wildlong.loader.config import DocTypeConfig, ExtractConfig, LoadConfig, ReadConfig
 from wildlong.loader.doctypes import build_doctypes
@@ -32,18 +32,7 @@ pytestmark = [pytest.mark.llm, pytest.mark.graph]
 SHARED = Path(__file__).parents[2] / ".." / "shared" / "data" / "conversations"
 CONFIG = ExtractConfig(max_query_chars=800, max_tokens=512, keep_text=True)
 
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedInfo]:
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("WILDLONG_HOME", str(tmp_path_factory.mktemp("wildlong-home")))
-        for name in ("WILDLONG_LLM_BASE_URL", "OPENAI_BASE_URL", "WILDLONG_LLM_MODEL"):
-            patch.delenv(name, raising=False)
-        info = embedded.start(port=0, parallel=2, ctx_per_slot=4096)
-        try:
-            yield info
-        finally:
-            embedded.stop()
+__all__ = ["server"]
 
 
 def _client(server: EmbeddedInfo, cache: Path) -> LLMClient:

@@ -9,7 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 from tests.doubles.scripted_openai_server import ScriptedOpenAIServer
-from wildlong.cli.loader_cmd import doctypes, extract, load, read
+from wildlong.cli.load_cmd import doctypes, load
+from wildlong.cli.loader_cmd import extract, read
 from wildlong.errors import ConfigError
 from wildlong.loader.doctypes import DocTypeModel
 
