@@ -39,8 +39,9 @@ from wildlong.graph import Graph, GraphSettings, connect  # noqa: E402
 from wildlong.loader import graph_load  # noqa: E402
 from wildlong.loader.config import LoadConfig  # noqa: E402
 from wildlong.loader.doctypes import DocTypeCluster, DocTypeModel  # noqa: E402
-from wildlong.loader.records import ExtractionRecord, StageCounts, read_jsonl  # noqa: E402
+from wildlong.loader.records import ExtractionRecord  # noqa: E402
 from wildlong.loader.schema import DOCUMENT_TYPE, FieldSchema  # noqa: E402
+from wildlong.records import Counts, read_jsonl, write_jsonl  # noqa: E402
 
 K = 10
 
@@ -155,12 +156,12 @@ def run_size(graph: Graph, path: Path, model: DocTypeModel, batch: int) -> dict[
     config = LoadConfig(batch_size=batch, reset=False)
     started = time.perf_counter()
     report = graph_load.load_extractions(
-        graph.driver, graph.database, [path], model, config, StageCounts("load"), progress=False
+        graph.driver, graph.database, [path], model, config, Counts("load"), progress=False
     )
     total = time.perf_counter() - started
     again = time.perf_counter()
     second = graph_load.load_extractions(
-        graph.driver, graph.database, [path], model, config, StageCounts("load"), progress=False
+        graph.driver, graph.database, [path], model, config, Counts("load"), progress=False
     )
     reload_s = time.perf_counter() - again
     assert second.queries_written == 0, "a second load must change nothing"
@@ -209,9 +210,7 @@ def main() -> None:
             for n in [args.warmup, *sizes]:
                 fields = dist.sample(n, args.seed)
                 path = tmp / f"records_{n}.jsonl"
-                with path.open("w") as out:
-                    for i, f in enumerate(fields):
-                        out.write(_record(i, f).model_dump_json() + "\n")
+                write_jsonl(path, (_record(i, f) for i, f in enumerate(fields)))
                 result = run_size(graph, path, doctype_model(fields), args.batch_size)
                 path.unlink()
                 if n is args.warmup:

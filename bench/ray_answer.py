@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.llm_throughput import start_server  # noqa: E402
-from wildlong.executor import ExecutorConfig  # noqa: E402
+from wildlong.executor_config import ExecutorConfig  # noqa: E402
 from wildlong.llm import LLMClient, LLMRequest, LLMSettings, load_template  # noqa: E402
 from wildlong.ray_exec import RayClient, _ensure_ray  # noqa: E402
 from wildlong.synth.documents import cut_to_tokens  # noqa: E402

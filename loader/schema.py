@@ -19,7 +19,7 @@ import yaml
 from pydantic import BaseModel, Field, create_model
 
 from wildlong.errors import ConfigError
-from wildlong.loader.records import content_hash
+from wildlong.records import content_hash
 
 DOCUMENT_TYPE = "document_type"
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")

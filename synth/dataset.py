@@ -15,6 +15,7 @@ import pyarrow.parquet as pq
 from wildlong import cypher
 from wildlong.llm import count_messages
 from wildlong.llm.tokens import count_text
+from wildlong.records import atomic_path
 from wildlong.synth.documents import bucket_of
 from wildlong.synth.generate import Sample, render_documents
 from wildlong.synth.records import Document, Instruction
@@ -92,15 +93,13 @@ def build_records(
 
 def write_dataset(records: list[dict[str, Any]], out: Path) -> dict[str, Path]:
     """``train.jsonl`` and ``train.parquet`` in ``out`` (written to temp names, then renamed)."""
-    out.mkdir(parents=True, exist_ok=True)
     jsonl, parquet = out / "train.jsonl", out / "train.parquet"
-    tmp = jsonl.with_suffix(".jsonl.part")
-    with tmp.open("w", encoding="utf-8") as fh:
+    # Plain dicts with sorted keys (what `datasets` and TRL read), not a pydantic model: written through the
+    # same atomic <name>.part path as every other record file.
+    with atomic_path(jsonl) as tmp, tmp.open("w", encoding="utf-8", newline="\n") as fh:
         for r in records:
             fh.write(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n")
-    tmp.replace(jsonl)
     table = pa.Table.from_pylist(records) if records else pa.table({"id": pa.array([], pa.string())})
-    tmp_parquet = parquet.with_suffix(".parquet.part")
-    pq.write_table(table, tmp_parquet)
-    tmp_parquet.replace(parquet)
+    with atomic_path(parquet) as tmp:
+        pq.write_table(table, tmp)
     return {"jsonl": jsonl, "parquet": parquet}

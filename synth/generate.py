@@ -8,12 +8,13 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from wildlong.llm import LLMClient, LLMRequest, LLMResult, PromptTemplate, count_messages
+from wildlong.records import Counts
 from wildlong.synth.chunking import chunk_budget, split
 from wildlong.synth.documents import cut_to_tokens
-from wildlong.synth.records import Document, Instruction, Pair, Tally
+from wildlong.synth.records import Document, Instruction, Pair
 
 REFUSAL = re.compile(
     r"^\W*(I'?m sorry|I am sorry|sorry, (but )?I|I cannot|I can'?t|I can not|I am unable|I'?m unable|"
@@ -96,16 +97,26 @@ STOP = frozenset(
 class GenerateConfig(BaseModel):
     """Adaptive generation (stage 2)."""
 
-    context_window: int = Field(8192, ge=1024, description="the generator's window in tokens")
-    token_model: str = "gpt-4o"
-    rewrite_max_tokens: int = Field(256, ge=16)
-    answer_max_tokens: int = Field(700, ge=16)
-    notes_max_tokens: int = Field(300, ge=16)
-    min_answer_chars: int = Field(40, ge=1, description="shorter answers are rejected")
-    grounding_min: float = Field(
-        0.3, ge=0, le=1, description="share of the answer's content words in the documents"
+    model_config = ConfigDict(extra="forbid")
+
+    context_window: int = Field(
+        8192,
+        ge=1024,
+        description="the generator's window in tokens: material that does not fit is answered by map-reduce",
     )
-    temperature: float = 0.3
+    token_model: str = Field("gpt-4o", description="tokenizer used for every token count (offline BPE)")
+    rewrite_max_tokens: int = Field(256, ge=16, description="output tokens of the rewrite call at most")
+    answer_max_tokens: int = Field(700, ge=16, description="output tokens of an answer at most")
+    notes_max_tokens: int = Field(300, ge=16, description="output tokens of one chunk's notes (map) at most")
+    min_answer_chars: int = Field(40, ge=1, description="answers shorter than this (characters) are rejected")
+    grounding_min: float = Field(
+        0.3,
+        ge=0,
+        le=1,
+        description="answers with a smaller share (0-1) of content words found in the documents are "
+        "rejected (not_grounded)",
+    )
+    temperature: float = Field(0.3, description="sampling temperature of every generation call")
 
 
 class RewriteReply(BaseModel):
@@ -185,13 +196,13 @@ def generate(
     client: LLMClient,
     templates: Templates,
     cfg: GenerateConfig,
-    tally: Tally,
+    counts: Counts,
 ) -> list[Sample]:
     """Samples for the pairs that survive every check, in pair order."""
     jobs = [_Job(p, instructions[p.instruction_id], [documents[d] for d in p.document_ids]) for p in pairs]
-    tally.seen += len(jobs)
+    counts.seen += len(jobs)
     rewrites = client.run([_rewrite_request(j, templates, cfg) for j in jobs], desc="rewrite")
-    live = [j for j, r in zip(jobs, rewrites, strict=True) if _accept_rewrite(j, r, tally)]
+    live = [j for j, r in zip(jobs, rewrites, strict=True) if _accept_rewrite(j, r, counts)]
     batch: list[LLMRequest] = []
     for job in live:
         _plan_answer(job, templates, cfg, batch)
@@ -203,7 +214,7 @@ def generate(
             notes = [first[k] for k in job.map_requests]
             request = _reduce_request(job, notes, templates, cfg)
             if request is None:
-                tally.drop("no_relevant_notes")
+                counts.drop("no_relevant_notes")
                 continue
             reduce_for[i] = len(reduce_batch)
             reduce_batch.append(request)
@@ -217,7 +228,7 @@ def generate(
         else:
             assert job.answer_request is not None
             result = first[job.answer_request]
-        sample = _accept_answer(job, result, templates, cfg, tally)
+        sample = _accept_answer(job, result, templates, cfg, counts)
         if sample is not None:
             samples.append(sample)
     return samples
@@ -234,17 +245,17 @@ def _rewrite_request(job: _Job, t: Templates, cfg: GenerateConfig) -> LLMRequest
     return LLMRequest(messages, stage="rewrite", template=t.rewrite, schema=RewriteReply, params=params)
 
 
-def _accept_rewrite(job: _Job, result: LLMResult[object], tally: Tally) -> bool:
+def _accept_rewrite(job: _Job, result: LLMResult[object], counts: Counts) -> bool:
     if not result.ok or not isinstance(result.value, RewriteReply):
-        tally.drop(f"rewrite_{result.reason or 'invalid'}")
+        counts.drop(f"rewrite_{result.reason or 'invalid'}")
         return False
     reply = result.value
     text = " ".join(reply.instruction.split())
     if reply.skip or text.upper().startswith("SKIP"):
-        tally.drop("skip")
+        counts.drop("skip")
         return False
     if len(text) < 10:
-        tally.drop("rewrite_empty")
+        counts.drop("rewrite_empty")
         return False
     job.rewritten = text
     return True
@@ -307,10 +318,10 @@ def grounding(answer: str, docs: Sequence[Document]) -> float:
 
 
 def _accept_answer(
-    job: _Job, result: LLMResult[object], t: Templates, cfg: GenerateConfig, tally: Tally
+    job: _Job, result: LLMResult[object], t: Templates, cfg: GenerateConfig, counts: Counts
 ) -> Sample | None:
     if not result.ok:
-        tally.drop("empty" if result.reason == "empty" else f"answer_{result.reason}")
+        counts.drop("empty" if result.reason == "empty" else f"answer_{result.reason}")
         return None
     text = result.text.strip()
     reason = None
@@ -324,9 +335,9 @@ def _accept_answer(
     if reason is None and score < cfg.grounding_min:
         reason = "not_grounded"
     if reason:
-        tally.drop(reason)
+        counts.drop(reason)
         return None
-    tally.kept += 1
+    counts.keep()
     return Sample(
         sample_id=f"s-{job.inst.instruction_id}",
         pair_id=job.pair.pair_id,

@@ -9,10 +9,11 @@ import hashlib
 import re
 
 import numpy as np
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from wildlong.llm import LLMClient, LLMRequest, PromptTemplate
-from wildlong.synth.records import Instruction, Tally
+from wildlong.records import Counts
+from wildlong.synth.records import Instruction
 from wildlong.synth.walks import Walk
 
 _PREFIX = re.compile(r"^\s*(?:instruction|request|user)\s*:\s*", re.IGNORECASE)
@@ -21,12 +22,17 @@ _PREFIX = re.compile(r"^\s*(?:instruction|request|user)\s*:\s*", re.IGNORECASE)
 class InstructConfig(BaseModel):
     """Instruction writing (stage 1b)."""
 
-    min_chars: int = Field(20, ge=1, description="shorter instructions are dropped")
-    max_tokens: int = Field(160, ge=16, description="reply length at most")
+    model_config = ConfigDict(extra="forbid")
+
+    min_chars: int = Field(20, ge=1, description="instructions shorter than this (characters) are dropped")
+    max_tokens: int = Field(160, ge=16, description="output tokens per instruction call at most")
     near_duplicate_jaccard: float = Field(
-        0.7, gt=0, le=1, description="word 3-gram Jaccard that makes a duplicate"
+        0.7,
+        gt=0,
+        le=1,
+        description="word 3-gram Jaccard similarity (0-1) at which an instruction duplicates an earlier one",
     )
-    temperature: float = 0.7
+    temperature: float = Field(0.7, description="sampling temperature of the instruction calls")
 
 
 def needs_text(walk: Walk) -> str:
@@ -52,7 +58,7 @@ def write_instructions(
     client: LLMClient,
     template: PromptTemplate,
     cfg: InstructConfig,
-    tally: Tally,
+    counts: Counts,
     model: str,
 ) -> list[Instruction]:
     """One instruction per walk, in walk order; failures and duplicates are counted, not raised."""
@@ -60,18 +66,18 @@ def write_instructions(
     dedup = NearDuplicates(cfg.near_duplicate_jaccard)
     kept: list[Instruction] = []
     for walk, result in zip(walks, results, strict=True):
-        tally.seen += 1
+        counts.seen += 1
         if not result.ok:
-            tally.drop(f"llm_{result.reason}")
+            counts.drop(f"llm_{result.reason}")
             continue
         text = clean(result.text)
         if len(text) < cfg.min_chars:
-            tally.drop("too_short")
+            counts.drop("too_short")
             continue
         if not dedup.add(text):
-            tally.drop("near_duplicate")
+            counts.drop("near_duplicate")
             continue
-        tally.kept += 1
+        counts.keep()
         kept.append(
             Instruction(
                 instruction_id=f"i-{walk.walk_id}",

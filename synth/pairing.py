@@ -5,19 +5,29 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import numpy as np
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from wildlong.synth.records import Document, Instruction, Pair, Tally
+from wildlong.records import Counts
+from wildlong.synth.records import Document, Instruction, Pair
 
 
 class PairConfig(BaseModel):
     """How instructions are paired with documents (the paper: 2–5 documents for multi-doc tasks)."""
 
-    multi_share: float = Field(0.3, ge=0.0, le=1.0, description="share of instructions given a bundle")
-    min_bundle: int = Field(2, ge=2)
-    max_bundle: int = Field(5, ge=2)
-    max_bundle_tokens: int = Field(8000, ge=1, description="documents of a bundle together stay within this")
-    seed: int = 0
+    model_config = ConfigDict(extra="forbid")
+
+    multi_share: float = Field(
+        0.3, ge=0.0, le=1.0, description="share (0-1) of instructions given a multi-document bundle"
+    )
+    min_bundle: int = Field(2, ge=2, description="fewest documents in a bundle")
+    max_bundle: int = Field(5, ge=2, description="most documents in a bundle (>= min_bundle)")
+    max_bundle_tokens: int = Field(
+        8000,
+        ge=1,
+        description="tokens of a bundle's documents together at most (a bundle that cannot reach "
+        "min_bundle within it becomes a single document)",
+    )
+    seed: int = Field(0, description="seed of the document draws")
 
     @model_validator(mode="after")
     def _sizes(self) -> PairConfig:
@@ -27,7 +37,7 @@ class PairConfig(BaseModel):
 
 
 def pair(
-    instructions: list[Instruction], documents: list[Document], cfg: PairConfig, tally: Tally
+    instructions: list[Instruction], documents: list[Document], cfg: PairConfig, counts: Counts
 ) -> Iterator[Pair]:
     """One pair per instruction, in instruction order; the draws depend only on the seed and the order."""
     by_type: dict[str, list[Document]] = {}
@@ -36,10 +46,10 @@ def pair(
             by_type.setdefault(doc.doc_type, []).append(doc)
     rng = np.random.default_rng([cfg.seed, 2])
     for inst in instructions:
-        tally.seen += 1
+        counts.seen += 1
         pool = by_type.get(inst.doc_type, [])
         if not pool:
-            tally.drop("no_document_of_type")
+            counts.drop("no_document_of_type")
             continue
         draw_multi, draw_size = rng.random(), rng.random()
         order = [int(i) for i in rng.permutation(len(pool))]
@@ -47,8 +57,8 @@ def pair(
         chosen = _bundle(pool, order, draw_size, cfg) if multi else [pool[order[0]]]
         if multi and len(chosen) < cfg.min_bundle:
             chosen, multi = [pool[order[0]]], False
-            tally.notes["bundle_over_budget_became_single"] += 1
-        tally.kept += 1
+            counts.note("bundle_over_budget_became_single")
+        counts.keep()
         yield Pair(
             pair_id=f"p-{inst.instruction_id}",
             instruction_id=inst.instruction_id,

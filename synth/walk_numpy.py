@@ -14,7 +14,7 @@ import neo4j
 import numpy as np
 
 from wildlong import cypher
-from wildlong.synth.walks import Pick, StepRequest
+from wildlong.synth.walk_step import Pick, StepRequest
 
 cypher.require("walks/export_edges")
 

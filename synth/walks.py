@@ -5,23 +5,31 @@ one batched Cypher query per step moves every walk in flight (``cypher/walks/ste
 the candidates — neighbours whose field is not yet on the path — and picks by cumulative weight.
 The same driver loop runs the NumPy reference sampler (``synth.walk_numpy``) so that both give the same
 paths for the same seed; ``independent`` samples each field from its marginal, without the graph.
+
+    counts = Counts("walk")
+    for walk in sample_walks(driver, database, WalkConfig(walks=100), counts):
+        ...
+    # counts: seen = attempted walks, kept, dropped (too_short, duplicate), per_doc_type; notes:
+    # doc_type_exhausted (walks a doc type could not give within max_attempts), doc_type_without_values
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Literal
 
 import neo4j
 import numpy as np
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from wildlong import cypher
 from wildlong.errors import ConfigError
+from wildlong.records import Counts
+from wildlong.synth.walk_index import ensure_index
+from wildlong.synth.walk_step import CypherStepper, Pick, StartTable, Stepper, StepRequest
 
-cypher.require("walks/start_candidates", "walks/step", "walks/step_exact", "walks/doc_types")
+cypher.require("walks/doc_types")
 
 Strategy = Literal["weighted", "uniform", "independent"]
 # Draws come in fixed chunks so that a walk's random numbers never depend on the batch size.
@@ -34,21 +42,29 @@ STEP_WIDTH = REJECTION_DRAWS + 1
 class WalkConfig(BaseModel):
     """How walks are sampled (the paper: weighted, N = 6)."""
 
-    strategy: Strategy = Field("weighted", description="weighted | uniform (ignore weights) | independent")
+    model_config = ConfigDict(extra="forbid")
+
+    strategy: Strategy = Field(
+        "weighted",
+        description="weighted (by co-occurrence) | uniform (ignore weights) | independent (each field from "
+        "its marginal, no edges)",
+    )
     length: int = Field(
         6, ge=2, le=13, description="N: stop after this many nodes (the paper compares 4, 6, 8)"
     )
     min_length: int = Field(3, ge=1, description="drop walks that hit a dead end before this many nodes")
     walks: int = Field(1000, ge=1, description="walks to keep in all, spread over doc types by their size")
-    doc_types: list[str] | None = Field(None, description="only these doc types (default: all)")
+    doc_types: list[str] | None = Field(None, description="only these doc types; null = all")
     only_with_documents: bool = Field(
         True,
         description="in a run: walk only the doc types that some document was classified into (an "
         "instruction of another type could never be paired, its LLM calls would be wasted)",
     )
-    seed: int = 0
+    seed: int = Field(0, description="seed of every draw: the same seed and graph give the same walks")
     batch_size: int = Field(4096, ge=1, description="walks in flight per Cypher step query")
-    max_attempts: float = Field(5.0, ge=1, description="give up on a doc type after walks x this attempts")
+    max_attempts: float = Field(
+        5.0, ge=1, description="give up on a doc type after (its walks x this) attempts"
+    )
 
 
 class Walk(BaseModel):
@@ -63,107 +79,6 @@ class Walk(BaseModel):
     strategy: Strategy
     seed: int
     index: int = Field(description="attempt index within its doc type (the draws it used)")
-
-
-@dataclass
-class StartTable:
-    """A doc type's values, ordered by key, for count-proportional start draws and marginals."""
-
-    keys: list[str]
-    fields: list[str]
-    values: list[str]
-    counts: np.ndarray
-
-    @classmethod
-    def load(cls, driver: neo4j.Driver, database: str, doc_type: str) -> StartTable:
-        records, _, _ = driver.execute_query(
-            cypher.query("walks/start_candidates").text,
-            doc_type=doc_type,
-            database_=database,
-            routing_=neo4j.RoutingControl.READ,
-        )
-        return cls(
-            keys=[r["key"] for r in records],
-            fields=[r["field"] for r in records],
-            values=[r["value"] for r in records],
-            counts=np.array([float(r["count"]) for r in records], dtype=np.float64),
-        )
-
-
-@dataclass
-class StepRequest:
-    """One step of one walk: its node, the fields on its path, rejection draws ``us``, exact draw ``u``."""
-
-    walk: int
-    key: str
-    fields: list[str]
-    u: float
-    us: list[float] = field(default_factory=list)
-
-
-@dataclass
-class Pick:
-    key: str
-    field: str
-    value: str
-    weight: float
-
-
-class Stepper(Protocol):
-    def step(self, requests: Sequence[StepRequest]) -> dict[int, Pick]: ...
-
-
-@dataclass
-class CypherStepper:
-    """Moves every walk in flight inside Neo4j: one query per step (rejection draws over the walk index),
-    and one more for the few walks whose draws all fell on fields already on their path."""
-
-    driver: neo4j.Driver
-    database: str
-    uniform: bool = False
-    queries: int = 0
-
-    def step(self, requests: Sequence[StepRequest]) -> dict[int, Pick]:
-        if not requests:
-            return {}
-        rows = [{"id": r.walk, "key": r.key, "fields": r.fields, "us": r.us} for r in requests]
-        records = self._run("walks/step", rows)
-        picks: dict[int, Pick] = {}
-        exact: set[int] = set()
-        for rec in records:
-            if rec["pick"] is None:
-                exact.add(rec["walk"])
-            else:
-                picks[rec["walk"]] = Pick(rec["key"], rec["field"], rec["value"], float(rec["weight"]))
-        if exact:
-            rows = [
-                {"id": r.walk, "key": r.key, "fields": r.fields, "u": r.u}
-                for r in requests
-                if r.walk in exact
-            ]
-            for rec in self._run("walks/step_exact", rows):
-                picks[rec["walk"]] = Pick(rec["key"], rec["field"], rec["value"], float(rec["weight"]))
-        return picks
-
-    def _run(self, name: str, rows: list[dict[str, object]]) -> list[neo4j.Record]:
-        records, _, _ = self.driver.execute_query(
-            cypher.query(name).text,
-            walks=rows,
-            uniform=self.uniform,
-            database_=self.database,
-            routing_=neo4j.RoutingControl.READ,
-        )
-        self.queries += 1
-        return records
-
-
-@dataclass
-class WalkStats:
-    """What the sampler kept and dropped, by reason."""
-
-    kept: int = 0
-    dropped: Counter[str] = field(default_factory=Counter)
-    per_doc_type: Counter[str] = field(default_factory=Counter)
 
 
 def draws(seed: int, doc_index: int, chunk: int, width: int) -> np.ndarray:
@@ -183,11 +98,12 @@ def run_walks(
     doc_type: str,
     doc_index: int,
     wanted: int,
-    stats: WalkStats,
+    counts: Counts,
 ) -> Iterator[Walk]:
-    """Walks of one doc type: ``wanted`` distinct paths of at least ``min_length`` nodes."""
+    """Walks of one doc type: ``wanted`` distinct paths of at least ``min_length`` nodes. Every attempt is
+    ``seen``; one that is too short or a duplicate is dropped by that reason."""
     if not starts.keys:
-        stats.dropped["doc_type_without_values"] += 1
+        counts.note("doc_type_without_values")
         return
     seen: set[tuple[str, ...]] = set()
     produced, attempt, limit = 0, 0, int(wanted * cfg.max_attempts)
@@ -200,20 +116,21 @@ def run_walks(
         else:
             paths = _advance(starts, stepper, rows, cfg.length)
         for offset, path in enumerate(paths):
+            counts.seen += 1
             reason = _reject(path, cfg, seen)
             if reason:
-                stats.dropped[reason] += 1
+                counts.drop(reason)
                 continue
             seen.add(tuple(sorted(path.keys)))
-            stats.kept += 1
-            stats.per_doc_type[doc_type] += 1
+            counts.keep()
+            counts.per_doc_type[doc_type] += 1
             produced += 1
             yield path.to_walk(cfg, doc_type, doc_index, attempt + offset)
             if produced >= wanted:
                 break
         attempt += take
     if produced < wanted:
-        stats.dropped["doc_type_exhausted"] += wanted - produced
+        counts.note("doc_type_exhausted", wanted - produced)
 
 
 @dataclass
@@ -327,7 +244,7 @@ def allocate(sizes: dict[str, int], total: int) -> dict[str, int]:
 
 
 def sample_walks(
-    driver: neo4j.Driver, database: str, cfg: WalkConfig, stats: WalkStats, stepper: Stepper | None = None
+    driver: neo4j.Driver, database: str, cfg: WalkConfig, counts: Counts, stepper: Stepper | None = None
 ) -> Iterator[Walk]:
     """All walks of a run, doc type by doc type (sorted by name), with the Cypher stepper by default."""
     sizes = doc_type_sizes(driver, database)
@@ -346,8 +263,6 @@ def sample_walks(
     doc_index = {name: i for i, name in enumerate(sorted(doc_type_sizes(driver, database)))}
     for name, wanted in allocate(sizes, cfg.walks).items():
         if isinstance(stepper, CypherStepper) and cfg.strategy != "independent":
-            from wildlong.synth.walk_index import ensure_index
-
             ensure_index(driver, database, name)
         starts = StartTable.load(driver, database, name)
-        yield from run_walks(starts, stepper, cfg, name, doc_index[name], wanted, stats)
+        yield from run_walks(starts, stepper, cfg, name, doc_index[name], wanted, counts)

@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from wildlong.errors import ConfigError
+from wildlong.config import Layer, set_layer, validate, yaml_layer
 
 ROPE_TYPES = ("linear", "dynamic", "yarn", "llama3")
 
@@ -22,13 +22,13 @@ class TinyModel(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    hidden_size: int = 64
-    intermediate_size: int = 128
-    num_hidden_layers: int = 2
-    num_attention_heads: int = 4
-    num_key_value_heads: int = 2
-    max_position_embeddings: int = 4096
-    rope_theta: float = 10000.0
+    hidden_size: int = Field(64, ge=8, description="width of the residual stream")
+    intermediate_size: int = Field(128, ge=8, description="width of the MLP")
+    num_hidden_layers: int = Field(2, ge=1, description="decoder layers")
+    num_attention_heads: int = Field(4, ge=1, description="query heads")
+    num_key_value_heads: int = Field(2, ge=1, description="key/value heads (grouped-query attention)")
+    max_position_embeddings: int = Field(4096, ge=16, description="the model's native context, in tokens")
+    rope_theta: float = Field(10000.0, gt=0, description="RoPE base of the tiny model")
 
 
 class LoraSettings(BaseModel):
@@ -36,11 +36,12 @@ class LoraSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    r: int = Field(16, ge=1)
-    alpha: int = Field(32, ge=1)
-    dropout: float = Field(0.0, ge=0, lt=1)
+    r: int = Field(16, ge=1, description="rank of the adapters")
+    alpha: int = Field(32, ge=1, description="scaling numerator (the update is scaled by alpha / r)")
+    dropout: float = Field(0.0, ge=0, lt=1, description="dropout on the adapters' input")
     target_modules: list[str] = Field(
-        default_factory=lambda: ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+        default_factory=lambda: ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"],
+        description="linear layers that get adapters (by module name)",
     )
 
 
@@ -68,32 +69,32 @@ class SFTConfig(BaseModel):
     attention: Literal["auto", "flash_attention_2", "varlen", "split", "sdpa", "eager"] = Field(
         "auto", description="auto: flash-attn, else torch varlen on GPU, else SDPA with a block-diagonal mask"
     )
-    finetune: Literal["full", "lora"] = "full"
-    lora: LoraSettings = Field(default_factory=LoraSettings)
+    finetune: Literal["full", "lora"] = Field("full", description="full fine-tuning, or LoRA adapters")
+    lora: LoraSettings = Field(default_factory=LoraSettings, description="LoRA settings (finetune: lora)")
     mixed_precision: Literal["bf16", "no"] = Field("bf16", description="'no' = float32 (CPU tests)")
-    gradient_checkpointing: bool = True
+    gradient_checkpointing: bool = Field(True, description="recompute activations in the backward pass")
     compile: bool = Field(False, description="torch.compile each decoder layer (GPU; ~1.3x on H100)")
     micro_batch_size: int = Field(1, ge=1, description="packs (packing) or samples (padding) per micro-batch")
     grad_accum: int = Field(8, ge=1, description="micro-batches per optimizer step (per process)")
     loss_chunk_tokens: int = Field(4096, ge=1, description="LM head + loss in chunks of this many tokens")
 
     # --- optimisation
-    learning_rate: float = Field(2e-5, gt=0)
-    weight_decay: float = Field(0.0, ge=0)
-    adam_betas: tuple[float, float] = (0.9, 0.95)
+    learning_rate: float = Field(2e-5, gt=0, description="peak learning rate (after warm-up)")
+    weight_decay: float = Field(0.0, ge=0, description="AdamW weight decay")
+    adam_betas: tuple[float, float] = Field((0.9, 0.95), description="AdamW betas")
     max_grad_norm: float = Field(1.0, ge=0, description="0 = no clipping")
     warmup_ratio: float = Field(0.03, ge=0, le=1, description="share of the steps spent warming up")
     min_lr_ratio: float = Field(0.0, ge=0, le=1, description="the cosine ends at learning_rate * this")
-    epochs: int = Field(1, ge=1)
+    epochs: int = Field(1, ge=1, description="passes over the data (when max_steps is -1)")
     max_steps: int = Field(-1, description="-1 = as many steps as `epochs` need")
-    seed: int = 42
+    seed: int = Field(42, description="seed of the data order and the initialisation")
 
     # --- checkpoints and logs
     save_every: int = Field(500, ge=1, description="optimizer steps between checkpoints")
     keep_checkpoints: int = Field(2, ge=1, description="newest checkpoints kept")
     resume: bool = Field(True, description="continue from the newest checkpoint in output_dir")
     steps_this_run: int = Field(-1, description="-1 = to the end; N = stop (and save) after N steps")
-    log_every: int = Field(1, ge=1)
+    log_every: int = Field(1, ge=1, description="optimizer steps between log lines")
     num_proc: int = Field(1, ge=1, description="processes that tokenize the dataset")
 
     @field_validator("rope_scaling")
@@ -112,28 +113,30 @@ class SFTConfig(BaseModel):
         return self.model_dump(mode="json")
 
 
-def load_config(path: Path | None, overrides: dict[str, Any] | None = None) -> SFTConfig:
-    """Read a YAML config and apply flag overrides (``None`` values are ignored)."""
-    data: dict[str, Any] = {}
+def load_config(
+    path: Path | None, overrides: dict[str, Any] | None = None, sets: list[str] | tuple[str, ...] = ()
+) -> SFTConfig:
+    """A training config: the YAML, then ``--set KEY=VALUE``, then the flags (``None`` values are ignored).
+
+    One loader for every config (:mod:`wildlong.config`): unknown keys and bad values are each reported as
+    ``file:line: key: what; did you mean ...?`` and exit 2.
+    """
+    layers = []
     if path is not None:
-        try:
-            loaded = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise ConfigError(f"cannot read config {path}: {exc.strerror}") from None
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"{path} is not valid YAML: {exc}".splitlines()[0]) from None
-        if not isinstance(loaded, dict):
-            raise ConfigError(f"{path} must hold a mapping of settings")
-        data.update(loaded)
-        base = Path(path).resolve().parent
-        data["data"] = [_relative(base, p) for p in _as_list(data.get("data"))]
-    data.update({k: v for k, v in (overrides or {}).items() if v is not None})
-    try:
-        return SFTConfig.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "config"
-        raise ConfigError(f"{path or 'config'}: {where}: {first['msg']}", hint="see configs/train/") from None
+        layer = yaml_layer(Path(path))
+        if "data" in layer.data:
+            base = Path(path).resolve().parent
+            layer.data["data"] = [_relative(base, p) for p in _as_list(layer.data.get("data"))]
+        layers.append(layer)
+    layers.append(set_layer(list(sets)))
+    flags = Layer("flags")
+    for key, value in (overrides or {}).items():
+        if value is not None:
+            flags.set(key, value, f"--{key.replace('_', '-')}")
+    layers.append(flags)
+    return validate(
+        SFTConfig, layers, hint="`wildlong config keys train` lists every key; see configs/train/"
+    )
 
 
 def _as_list(value: Any) -> list[Any]:

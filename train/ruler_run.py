@@ -10,17 +10,19 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, RootModel
 
 from wildlong.errors import ConfigError
+from wildlong.records import Counts, append_jsonl, read_jsonl, write_jsonl
 from wildlong.train.ruler_backends import Backend
 from wildlong.train.ruler_haystack import QA_HINT, load_haystack
 from wildlong.train.ruler_score import Table, score
 from wildlong.train.ruler_tasks import Context, Sample, generate, load_specs
 
 ALL_TASKS = list(load_specs())
+R = TypeVar("R", bound=BaseModel)
 
 
 class RulerConfig(BaseModel):
@@ -64,16 +66,23 @@ def select_tasks(cfg: RulerConfig, *, explicit: bool) -> tuple[list[str], list[s
     return runnable, notes
 
 
-def _read_jsonl(path: Path) -> list[dict[str, Any]]:
-    if not path.exists():
-        return []
-    rows = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            rows.append(json.loads(line))
-        except json.JSONDecodeError:  # a line cut by a crash: its sample is asked again
-            continue
-    return rows
+class SampleLine(RootModel[Sample]):
+    """One generated sample, a line of ``samples/<task>_<length>.jsonl``."""
+
+
+class Prediction(BaseModel):
+    """One answer of the model under test, a line of ``predictions/<task>_<length>.jsonl``."""
+
+    index: int = Field(description="the sample's index within its (task, length)")
+    pred: str = Field(description="the answer as the model wrote it")
+    outputs: list[str] = Field(description="the sample's reference answers")
+    reason: str | None = Field(None, description="why no answer came (a failure reason); null = answered")
+
+
+def _lines(path: Path, model: type[R]) -> list[R]:
+    """The records of ``path`` (none when it does not exist yet); a line cut by a crash is skipped, so its
+    sample is generated or asked again."""
+    return list(read_jsonl(path, model, Counts(path.name))) if path.exists() else []
 
 
 def _check_run(cfg: RulerConfig, backend: Backend, counter_name: str) -> None:
@@ -92,28 +101,27 @@ def _check_run(cfg: RulerConfig, backend: Backend, counter_name: str) -> None:
 def samples_for(cfg: RulerConfig, task: str, length: int, ctx: Context, backend: Backend) -> list[Sample]:
     """The (task, length) samples: read back when already generated, else generated and written."""
     path = cfg.output_dir / "samples" / f"{task}_{length}.jsonl"
-    rows = _read_jsonl(path)
+    rows = _lines(path, SampleLine)
     if len(rows) >= cfg.samples:
-        return [Sample(**r) for r in rows[: cfg.samples]]
+        return [r.root for r in rows[: cfg.samples]]
     made = generate(load_specs()[task], length, cfg.samples, ctx=ctx, count=backend.count, seed=cfg.seed)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("".join(json.dumps(s.to_json()) + "\n" for s in made), encoding="utf-8")
+    write_jsonl(path, (SampleLine(s) for s in made))
     return made
 
 
-def predictions_for(cfg: RulerConfig, samples: list[Sample], backend: Backend) -> dict[int, dict[str, Any]]:
+def predictions_for(cfg: RulerConfig, samples: list[Sample], backend: Backend) -> dict[int, Prediction]:
     """Predictions by sample index; only the samples without one are sent."""
     task, length = samples[0].task, samples[0].length
     path = cfg.output_dir / "predictions" / f"{task}_{length}.jsonl"
-    done = {int(r["index"]): r for r in _read_jsonl(path) if r.get("reason") is None}
+    done = {p.index: p for p in _lines(path, Prediction) if p.reason is None}
     todo = [s for s in samples if s.index not in done]
     if todo:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "a", encoding="utf-8") as handle:
-            for s, (pred, reason) in zip(todo, backend.predict(todo), strict=True):
-                row = {"index": s.index, "pred": pred, "outputs": s.outputs, "reason": reason}
-                handle.write(json.dumps(row) + "\n")
-                done[s.index] = row
+        rows = [
+            Prediction(index=s.index, pred=pred, outputs=s.outputs, reason=reason)
+            for s, (pred, reason) in zip(todo, backend.predict(todo), strict=True)
+        ]
+        append_jsonl(path, rows)
+        done.update((p.index, p) for p in rows)
     return done
 
 
@@ -134,7 +142,7 @@ def run_ruler(cfg: RulerConfig, backend: Backend, *, counter_name: str, explicit
         for task in tasks:
             samples = samples_for(cfg, task, length, ctx, backend)
             done = predictions_for(cfg, samples, backend)
-            preds = [done[s.index]["pred"] if s.index in done else "" for s in samples]
+            preds = [done[s.index].pred if s.index in done else "" for s in samples]
             key = (task, length)
             table.scores[key] = score(specs[task].metric, preds, [s.outputs for s in samples])
             table.samples[key] = len(samples)

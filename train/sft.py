@@ -74,7 +74,7 @@ class SFTRecipe:
                 cfg.data, self.tokenizer, max_len=cfg.max_seq_len, overlong=cfg.overlong,
                 num_proc=cfg.num_proc, cache_dir=self.out / "cache",
             )  # fmt: skip
-        self._say(f"data: {counts.summary()}")
+        self._say(counts.format())
         self._plan()
         trainable, total = count_parameters(built.model)
         rope = json.dumps(self.rope["resolved"])

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections import Counter
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from wildlong.errors import InputError
+from wildlong.records import Counts
 
 IGNORE = -100
 ROLES = {"system", "user", "assistant"}
@@ -36,19 +36,6 @@ class Encoded:
 
     def __len__(self) -> int:
         return len(self.input_ids)
-
-
-@dataclass
-class Counts:
-    """What was read, kept and dropped (by reason)."""
-
-    read: int = 0
-    kept: int = 0
-    dropped: Counter[str] = field(default_factory=Counter)
-
-    def summary(self) -> str:
-        reasons = ", ".join(f"{k} {v}" for k, v in sorted(self.dropped.items())) or "none"
-        return f"{self.read} records read, {self.kept} kept, dropped: {reasons}"
 
 
 def read_records(paths: Sequence[Path]) -> Iterator[tuple[str, Any]]:
@@ -218,10 +205,11 @@ def _build(
         remove_columns=["record"],
         num_proc=num_proc if num_proc > 1 else None,
     )
-    counts = Counts(read=len(encoded))
+    # Counted from the cached columns, not while reading: a cache hit reads nothing and must count the same.
+    counts = Counts("data", seen=len(encoded))
     counts.dropped.update(r for r in encoded["reason"] if r)
     kept = encoded.filter(lambda reason: reason == "", input_columns=["reason"])
-    counts.kept = len(kept)
+    counts.keep(len(kept))
     if counts.kept == 0:
-        raise InputError(f"no usable training sample in {', '.join(map(str, paths))}: {counts.summary()}")
+        raise InputError(f"no usable training sample in {', '.join(map(str, paths))}: {counts.format()}")
     return kept.remove_columns(["reason"]), counts

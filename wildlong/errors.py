@@ -12,22 +12,36 @@ class WildLongError(Exception):
     ``hint`` says what the user can do about it; the CLI prints ``message (hint)`` on one line.
     """
 
-    def __init__(self, message: str, *, hint: str | None = None) -> None:
+    exit_code = 1  # the run could not finish; a user's mistake (config, input) is 2
+
+    def __init__(self, message: str, *, hint: str | None = None, details: list[str] | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
+        self.details = details or [message]  # one line per problem (every config error, not just the first)
 
     def one_line(self) -> str:
         text = self.message if not self.hint else f"{self.message} — {self.hint}"
         return " ".join(text.split())
 
+    def lines(self) -> list[str]:
+        """Every problem on its own line, the hint on the last one."""
+        out = [" ".join(d.split()) for d in self.details]
+        if self.hint:
+            out[-1] = f"{out[-1]} — {' '.join(self.hint.split())}"
+        return out
+
 
 class ConfigError(WildLongError):
     """A configuration value, file or flag is wrong."""
 
+    exit_code = 2
+
 
 class InputError(WildLongError):
     """Input data is malformed (file:line says where)."""
+
+    exit_code = 2
 
 
 class ToolMissingError(WildLongError):

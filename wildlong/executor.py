@@ -1,49 +1,28 @@
 """Where a run's LLM stages execute: in this process (``local``) or as Ray Data pipelines (``ray``).
 
-Both go through the one LLM interface. ``local`` is :class:`~wildlong.llm.LLMClient` itself; ``ray`` is
-:class:`~wildlong.ray_exec.RayClient`, the same client whose ``run`` (a batch of requests) is spread over
-Ray actors in shards, with a completion marker per shard so that a restarted job skips finished shards.
-Single calls (naming a cluster, a dry-run's estimate) stay in this process either way. The executor never
-changes what is asked: the same config, seed and cache give the same dataset with either.
+Both implement the one LLM interface, :class:`~wildlong.llm.LLM`. ``local`` is
+:class:`~wildlong.llm.LLMClient`; ``ray`` is :class:`~wildlong.ray_exec.RayClient`, which holds an
+``LLMClient`` for single calls (naming a cluster, a dry-run's estimate) and the accounting, and spreads a
+batch (``run``) over Ray actors in shards, with a completion marker per shard so that a restarted job skips
+finished shards. The executor never changes what is asked: the same config, seed and cache give the same
+dataset with either.
+
+Imports: this module -> :mod:`wildlong.ray_exec` (lazily: Ray is an extra) -> :mod:`wildlong.executor_config`;
+nothing imports back. ``ExecutorConfig`` is re-exported here for the callers that import it from here.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
-
-from pydantic import BaseModel, ConfigDict, Field
 
 from wildlong.errors import ConfigError
-from wildlong.llm import LLMClient, LLMSettings
+from wildlong.executor_config import ExecutorConfig
+from wildlong.llm import LLM, LLMClient, LLMSettings
+
+__all__ = ["ExecutorConfig", "make_client"]
 
 
-class ExecutorConfig(BaseModel):
-    """The ``executor:`` section of a run config."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    kind: Literal["local", "ray"] = Field("local", description="local | ray")
-    address: str | None = Field(
-        None,
-        description="Ray cluster: 'auto' (the one this node belongs to), 'HOST:PORT' or 'ray://HOST:10001'; "
-        "None starts a private one on this machine",
-    )
-    num_cpus: int | None = Field(
-        None, ge=1, description="CPUs of the private Ray started when address is None"
-    )
-    shard_size: int = Field(64, ge=1, description="requests per shard (one map_batches call, one marker)")
-    actors: int = Field(2, ge=1, description="Ray actors calling the endpoint(s), each with its own client")
-    shards_per_actor: int = Field(
-        4, ge=1, description="shards an actor works on at once (they share its client's concurrency)"
-    )
-    actor_cpus: float = Field(0.5, gt=0, description="CPUs reserved per actor (the work is waiting on HTTP)")
-    object_store_mb: int | None = Field(
-        256, ge=64, description="object store of the private Ray (MB); None = Ray's default share of RAM"
-    )
-
-
-def make_client(settings: LLMSettings, executor: ExecutorConfig, shard_root: Path) -> LLMClient:
+def make_client(settings: LLMSettings, executor: ExecutorConfig, shard_root: Path) -> LLM:
     """The client a run's stages use: shards of a ``ray`` executor live under ``shard_root``."""
     if executor.kind == "local":
         return LLMClient(settings)

@@ -10,27 +10,32 @@ from typing import Any
 
 import neo4j
 from neo4j.exceptions import AuthError, ConfigurationError, DriverError, Neo4jError, ServiceUnavailable
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from wildlong.errors import GraphError
+from wildlong.neo4j_server.bolt import DRIVER_CONFIG, bolt_reachable
 from wildlong.neo4j_server.server import USER, ManagedNeo4j
 from wildlong.neo4j_server.settings import ServerSettings
 
+# bolt_reachable and DRIVER_CONFIG live below the managed server (neo4j_server.bolt); re-exported here.
+__all__ = ["DRIVER_CONFIG", "SCHEMES", "Graph", "GraphSettings", "bolt_reachable", "connect", "server_info"]
+
 SCHEMES = ("bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc")
-# Server notifications (unknown property names in EXPLAIN and the like) stay out of users' terminals.
-DRIVER_CONFIG: dict[str, Any] = {
-    "warn_notification_severity": neo4j.NotificationMinimumSeverity.OFF,
-    "notifications_min_severity": neo4j.NotificationMinimumSeverity.OFF,
-}
 
 
 class GraphSettings(BaseModel):
     """Which Neo4j to use. ``uri=None`` means the managed server (started when needed)."""
 
-    uri: str | None = Field(default=None, description="bolt://, neo4j://, neo4j+s://...; None = managed")
-    user: str = "neo4j"
-    password: str | None = None
-    database: str = "neo4j"
+    model_config = ConfigDict(extra="forbid")
+
+    uri: str | None = Field(
+        default=None, description="bolt://, neo4j://, neo4j+s://...; null = the managed server [env NEO4J_URI]"
+    )
+    user: str = Field("neo4j", description="user name [env NEO4J_USER]")
+    password: str | None = Field(
+        None, description="password for uri (the managed server's is read from its file) [env NEO4J_PASSWORD]"
+    )
+    database: str = Field("neo4j", description="database every query names [env NEO4J_DATABASE]")
 
 
 @dataclass
@@ -50,16 +55,6 @@ class Graph:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def bolt_reachable(uri: str, auth: tuple[str, str]) -> bool:
-    """True when a driver can connect and authenticate (used while waiting for start-up)."""
-    try:
-        with neo4j.GraphDatabase.driver(uri, auth=auth, connection_timeout=2.0, **DRIVER_CONFIG) as driver:
-            driver.verify_connectivity()
-        return True
-    except (ServiceUnavailable, OSError, DriverError, Neo4jError):
-        return False
 
 
 def connect(

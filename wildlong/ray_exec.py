@@ -2,6 +2,7 @@
 
     client = RayClient(resolve_settings(settings), ExecutorConfig(kind="ray"), run_dir / "shards")
     results = client.run(requests, desc="answer")   # same results, same order as LLMClient.run
+    isinstance(client, wildlong.llm.LLM)            # True: it implements the one interface
 
 A batch is cut into shards of ``shard_size`` requests. A shard is named by the content of its requests
 (messages, parameters, prompt version, schema), so a restarted job finds the shards it finished
@@ -9,6 +10,10 @@ A batch is cut into shards of ``shard_size`` requests. A shard is named by the c
 names, never a stale hit. Pending shards become rows of a Ray dataset; ``map_batches`` hands each to an
 actor that holds its own :class:`LLMClient` (same settings, same reply cache file, replicas balanced by the
 client) and returns the results as JSON, which the driver writes as the shard file, then the marker.
+
+``RayClient`` does not subclass :class:`LLMClient`: it holds one (``local``) for single calls, the
+dry-run's estimate and the accounting (the actors' counters are merged into it), and implements the
+:class:`~wildlong.llm.LLM` Protocol itself.
 """
 
 from __future__ import annotations
@@ -19,15 +24,26 @@ import os
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 from pydantic import BaseModel
 from tqdm import tqdm
 
 from wildlong.errors import ConfigError, LLMError, WildLongError
-from wildlong.executor import ExecutorConfig
-from wildlong.llm import LLMClient, LLMRequest, LLMResult, LLMSettings
+from wildlong.executor_config import ExecutorConfig
+from wildlong.llm.accounting import Accounting
+from wildlong.llm.batch import run_batch
+from wildlong.llm.calls import LLMRequest, LLMResult
+from wildlong.llm.client import LLMClient
+from wildlong.llm.prompts import ChatMessage, PromptTemplate
+from wildlong.llm.settings import LLMSettings
+from wildlong.llm.tokens import Estimate
+
+if TYPE_CHECKING:
+    from wildlong.llm.interface import LLM
+
+M = TypeVar("M", bound=BaseModel)
 
 
 def request_digest(request: LLMRequest) -> str:
@@ -78,8 +94,6 @@ class ShardCaller:
     async def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         from ray import cloudpickle
 
-        from wildlong.llm.batch import run_batch
-
         out: dict[str, list[Any]] = {
             "shard": [],
             "results": [],
@@ -106,17 +120,73 @@ class ShardCaller:
         return {key: np.array(values, dtype=object) for key, values in out.items()}
 
 
-class RayClient(LLMClient):
-    """:class:`LLMClient` whose batches (``run``) execute on Ray; single calls stay in this process."""
+class RayClient:
+    """An :class:`~wildlong.llm.LLM` whose batches (``run``) execute on Ray in shards; single calls, the
+    estimate and the accounting belong to the :class:`LLMClient` it holds (``local``), in this process."""
 
     def __init__(self, settings: LLMSettings, executor: ExecutorConfig, shard_root: Path) -> None:
-        super().__init__(settings)
+        self.local = LLMClient(settings)
         self.executor = executor
         self.shard_root = shard_root
+
+    @property
+    def settings(self) -> LLMSettings:
+        return self.local.settings
+
+    @property
+    def model(self) -> str:
+        return self.local.model
+
+    @property
+    def accounting(self) -> Accounting:
+        """The driver's counters: its own single calls plus what every actor reported."""
+        return self.local.accounting
+
+    @property
+    def budget_exceeded(self) -> bool:
+        return self.local.budget_exceeded
+
+    @budget_exceeded.setter
+    def budget_exceeded(self, value: bool) -> None:
+        self.local.budget_exceeded = value
+
+    async def submit(self, request: LLMRequest) -> LLMResult[Any]:
+        return await self.local.submit(request)
+
+    async def structured(
+        self,
+        messages: list[ChatMessage],
+        schema: type[M],
+        *,
+        stage: str = "default",
+        template: PromptTemplate | None = None,
+        **params: Any,
+    ) -> LLMResult[M]:
+        return await self.local.structured(messages, schema, stage=stage, template=template, **params)
+
+    async def complete(
+        self,
+        messages: list[ChatMessage],
+        *,
+        stage: str = "default",
+        template: PromptTemplate | None = None,
+        **params: Any,
+    ) -> LLMResult[str]:
+        return await self.local.complete(messages, stage=stage, template=template, **params)
+
+    def estimate(self, requests: Sequence[LLMRequest]) -> Estimate:
+        return self.local.estimate(requests)
+
+    async def aclose(self) -> None:
+        await self.local.aclose()
+
+    def close(self) -> None:
+        self.local.close()
 
     def run(
         self, requests: Sequence[LLMRequest], *, progress: bool | None = None, desc: str = "LLM"
     ) -> list[LLMResult[Any]]:
+        """The batch as a Ray Data pipeline: finished shards are read back, the rest go to the actors."""
         if not requests:
             return []
         size = self.executor.shard_size
@@ -225,3 +295,7 @@ def _ensure_ray(executor: ExecutorConfig) -> Any:
     context = ray.data.DataContext.get_current()
     context.enable_progress_bars = False
     return ray
+
+
+if TYPE_CHECKING:  # mypy checks here that the class implements the one interface
+    _implements: type[LLM] = RayClient

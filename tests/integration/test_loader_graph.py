@@ -26,7 +26,8 @@ from wildlong.loader.config import LoadConfig
 from wildlong.loader.doctypes import DocTypeCluster, DocTypeModel
 from wildlong.loader.graph_load import load_extractions, load_rows, summary
 from wildlong.loader.graph_rows import plan_rows
-from wildlong.loader.records import ExtractionRecord, StageCounts, read_jsonl
+from wildlong.loader.records import ExtractionRecord
+from wildlong.records import Counts, read_jsonl
 
 pytestmark = pytest.mark.graph
 
@@ -55,8 +56,8 @@ def fixture_model() -> DocTypeModel:
     return model
 
 
-def load(graph: Graph, *paths: Path, **config: Any) -> StageCounts:
-    counts = StageCounts("load")
+def load(graph: Graph, *paths: Path, **config: Any) -> Counts:
+    counts = Counts("load")
     load_extractions(
         graph.driver,
         graph.database,
@@ -231,7 +232,7 @@ def test_a_writer_error_reaches_the_caller(graph: Graph) -> None:
 
     from wildlong.loader.graph_write import Writers
 
-    rows = list(plan_rows(read_jsonl(A, ExtractionRecord), fixture_model(), StageCounts("plan")))
+    rows = list(plan_rows(read_jsonl(A, ExtractionRecord), fixture_model(), Counts("plan")))
     writers = Writers(graph.driver, "no-such-db", {}, workers=2, batch_size=1, on_batch=lambda r: None)
     with pytest.raises(Neo4jError):
         try:
@@ -258,9 +259,9 @@ def test_another_doctype_model_is_refused(graph: Graph) -> None:
     other = fixture_model()
     other.clusters[1].name = "software"
     other.refresh_id()
-    rows = plan_rows(read_jsonl(A, ExtractionRecord), other, StageCounts("plan"))
+    rows = plan_rows(read_jsonl(A, ExtractionRecord), other, Counts("plan"))
     with pytest.raises(ConfigError, match="another doc-type model"):
-        load_rows(graph.driver, graph.database, rows, other, LoadConfig(), StageCounts("load"))
+        load_rows(graph.driver, graph.database, rows, other, LoadConfig(), Counts("load"))
 
 
 def test_malformed_extraction_line_is_counted(graph: Graph, tmp_path: Path) -> None:

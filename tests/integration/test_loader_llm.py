@@ -24,8 +24,9 @@ from wildlong.loader.extract import extract_file
 from wildlong.loader.graph_load import load_extractions, summary
 from wildlong.loader.graph_rows import plan_rows
 from wildlong.loader.read import read_queries
-from wildlong.loader.records import ExtractionRecord, StageCounts, read_jsonl
+from wildlong.loader.records import ExtractionRecord
 from wildlong.loader.schema import FieldSchema
+from wildlong.records import Counts, read_jsonl
 
 pytestmark = [pytest.mark.llm, pytest.mark.graph]
 
@@ -44,9 +45,7 @@ def _client(server: EmbeddedInfo, cache: Path) -> LLMClient:
 
 def _ten_queries(tmp_path: Path) -> Path:
     """Ten real ShareGPT first turns (the shortest ones of 40+ characters: fast on 2 cores)."""
-    queries = list(
-        read_queries(ReadConfig(sources=[str(SHARED / "sharegpt_sample.jsonl")]), StageCounts("r"))
-    )
+    queries = list(read_queries(ReadConfig(sources=[str(SHARED / "sharegpt_sample.jsonl")]), Counts("r")))
     chosen = sorted((q for q in queries if len(q.text) >= 40), key=lambda q: (len(q.text), q.query_id))[:10]
     path = tmp_path / "queries.jsonl"
     path.write_text("".join(q.model_dump_json() + "\n" for q in chosen))
@@ -82,13 +81,13 @@ def test_ten_real_conversations_end_to_end(server: EmbeddedInfo, graph: Graph, t
 
     with_types = [r for r in records if r.fields["document_type"]]
     assert with_types, "the model left every document_type empty: nothing to cluster"
-    model = build_doctypes(records, DocTypeConfig(k=3), Embedder(), StageCounts("doctypes"))
+    model = build_doctypes(records, DocTypeConfig(k=3), Embedder(), Counts("doctypes"))
     model.save(tmp_path / "doctypes.json")
     assert sum(c.queries for c in model.clusters) == sum(len(r.fields["document_type"]) for r in with_types)
 
-    load_counts = StageCounts("load")
+    load_counts = Counts("load")
     load_extractions(graph.driver, graph.database, [out], model, LoadConfig(), load_counts, progress=False)
-    rows = list(plan_rows(records, model, StageCounts("plan")))
+    rows = list(plan_rows(records, model, Counts("plan")))
     facts = sum(len(r.values) for r in rows)
     pairs: Counter[tuple[str, str]] = Counter()
     for row in rows:

@@ -27,8 +27,8 @@ from wildlong.graph import Graph
 from wildlong.llm import LLMClient, LLMRequest, LLMSettings, load_template, resolve_settings
 from wildlong.loader.schema import FieldSchema
 from wildlong.ray_exec import RayClient
+from wildlong.records import Counts
 from wildlong.synth.instructions import InstructConfig, write_instructions
-from wildlong.synth.records import Tally
 from wildlong.synth.walks import Walk
 
 RAY = str(Path(sys.executable).parent / "ray")
@@ -158,11 +158,11 @@ def test_instructions_through_ray_with_the_embedded_llm_equal_the_local_ones(
     executor = ExecutorConfig(kind="ray", address=ray_address, shard_size=2, actors=2)
     remote_client = make_client(settings, executor, tmp_path / "shards")
     model = settings.model or ""
-    remote = write_instructions(_walks(), remote_client, template, cfg, Tally("instruct"), model)
+    remote = write_instructions(_walks(), remote_client, template, cfg, Counts("instruct"), model)
     sent = sum(s["requests"] for s in remote_client.accounting.to_dict()["stages"])
     assert sent == len(_walks())  # the actors called the embedded server (fresh cache)
     local_client = LLMClient(settings)
-    local = write_instructions(_walks(), local_client, template, cfg, Tally("instruct"), model)
+    local = write_instructions(_walks(), local_client, template, cfg, Counts("instruct"), model)
     stats = local_client.accounting.to_dict()["stages"]
     assert sum(s["requests"] for s in stats) == 0 and sum(s["cache_hits"] for s in stats) == len(_walks())
     assert [i.model_dump_json() for i in remote] == [i.model_dump_json() for i in local]

@@ -17,7 +17,8 @@ from tests.support.walk_graphs import EMAIL_EDGES, EMAIL_NODES, build
 from wildlong.analytics.queries import adhoc, named
 from wildlong.errors import GraphError, QueryRefused
 from wildlong.graph import Graph, GraphSettings, connect
-from wildlong.synth.walks import WalkConfig, WalkStats, sample_walks
+from wildlong.records import Counts
+from wildlong.synth.walks import WalkConfig, sample_walks
 
 
 def _routing(graph: Graph) -> Graph:
@@ -38,8 +39,8 @@ def test_walks_and_analytics_through_a_routing_uri_match_bolt(graph: Graph) -> N
         build(routed, "email", EMAIL_NODES, EMAIL_EDGES, size=12)  # written through the writer
 
         cfg = WalkConfig(walks=8, length=5, min_length=2, seed=3)
-        by_route = [w.node_ids for w in sample_walks(routed.driver, routed.database, cfg, WalkStats())]
-        by_bolt = [w.node_ids for w in sample_walks(graph.driver, graph.database, cfg, WalkStats())]
+        by_route = [w.node_ids for w in sample_walks(routed.driver, routed.database, cfg, Counts("walk"))]
+        by_bolt = [w.node_ids for w in sample_walks(graph.driver, graph.database, cfg, Counts("walk"))]
         assert by_route == by_bolt and len(by_route) == 8
 
         top = named(routed.driver, "top_values", routed.database, doc_type="email", field=None, limit=3)

@@ -8,16 +8,11 @@ from scipy.stats import chisquare
 
 from tests.support.walk_graphs import EMAIL_EDGES, EMAIL_NODES, build, weight
 from wildlong.graph import Graph
+from wildlong.records import Counts
 from wildlong.synth.walk_index import ensure_index
 from wildlong.synth.walk_numpy import Adjacency, NumpyStepper
-from wildlong.synth.walks import (
-    CypherStepper,
-    StepRequest,
-    WalkConfig,
-    WalkStats,
-    allocate,
-    sample_walks,
-)
+from wildlong.synth.walk_step import CypherStepper, StepRequest
+from wildlong.synth.walks import WalkConfig, allocate, sample_walks
 
 
 @pytest.fixture
@@ -26,8 +21,8 @@ def email(graph: Graph) -> tuple[Graph, list[str]]:
     return graph, keys
 
 
-def _walks(graph: Graph, **kw: object) -> tuple[list[tuple[str, ...]], WalkStats]:
-    stats = WalkStats()
+def _walks(graph: Graph, **kw: object) -> tuple[list[tuple[str, ...]], Counts]:
+    stats = Counts("walk")
     cfg = WalkConfig(**kw)  # type: ignore[arg-type]
     return [tuple(w.node_ids) for w in sample_walks(graph.driver, graph.database, cfg, stats)], stats
 
@@ -39,8 +34,9 @@ def test_same_seed_same_paths_and_numpy_agrees(email: tuple[Graph, list[str]]) -
     other, _ = _walks(graph, walks=8, length=6, min_length=2, seed=8)
     assert first == again
     assert first != other
-    assert stats.kept == len(first)
-    numpy_stats = WalkStats()
+    assert stats.kept == len(first) and stats.per_doc_type == {"email": len(first)}
+    assert stats.seen == stats.kept + sum(stats.dropped.values())  # every attempt is seen
+    numpy_stats = Counts("walk")
     adj = Adjacency.load(graph.driver, graph.database, "email")
     cfg = WalkConfig(walks=8, length=6, min_length=2, seed=7)
     reference = [tuple(w.node_ids) for w in sample_walks(graph.driver, graph.database, cfg, numpy_stats,
@@ -51,7 +47,7 @@ def test_same_seed_same_paths_and_numpy_agrees(email: tuple[Graph, list[str]]) -
 
 def test_one_value_per_field_and_weights_recorded(email: tuple[Graph, list[str]]) -> None:
     graph, keys = email
-    stats = WalkStats()
+    stats = Counts("walk")
     walks = list(
         sample_walks(graph.driver, graph.database, WalkConfig(walks=10, min_length=2, seed=1), stats)
     )
@@ -107,7 +103,7 @@ def test_transitions_match_weights_chi_square(
 
 def test_independent_samples_marginals_without_edges(email: tuple[Graph, list[str]]) -> None:
     graph, _ = email
-    stats = WalkStats()
+    stats = Counts("walk")
     cfg = WalkConfig(strategy="independent", walks=20, length=4, min_length=4, seed=5)
     walks = list(sample_walks(graph.driver, graph.database, cfg, stats))
     assert len(walks) == 20
@@ -126,7 +122,8 @@ def test_rejected_draws_fall_back_to_the_exact_step(email: tuple[Graph, list[str
     """From "bullet list" with task_type on the path, most weight lies on the excluded "summarize": draws
     are rejected often and the exact step decides; the result must still follow the allowed weights."""
     graph, keys = email
-    list(sample_walks(graph.driver, graph.database, WalkConfig(walks=1, min_length=1), WalkStats()))  # index
+    cfg = WalkConfig(walks=1, min_length=1)
+    list(sample_walks(graph.driver, graph.database, cfg, Counts("walk")))  # builds the walk index
     n = 20_000
     rng = np.random.default_rng(4)
     u, draws = rng.random(n), rng.random((n, 2))

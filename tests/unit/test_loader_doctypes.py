@@ -16,7 +16,8 @@ from wildlong.loader.config import DocTypeConfig
 from wildlong.loader.doctypes import DocTypeModel, build_doctypes, classify, llm_namer
 from wildlong.loader.embed import Embedder, model_path
 from wildlong.loader.merge import near_duplicate_aliases, value_counts
-from wildlong.loader.records import ExtractionRecord, StageCounts
+from wildlong.loader.records import ExtractionRecord
+from wildlong.records import Counts
 
 FREQUENCY = {
     "email": 5, "business email": 2, "email thread": 1, "job posting": 4, "job postings": 1,
@@ -63,7 +64,7 @@ def test_model_ships_in_the_wheel() -> None:
 
 
 def test_k4_clusters_sizes_names_silhouette(embedder: Embedder, tmp_path: Path) -> None:
-    counts = StageCounts("doctypes")
+    counts = Counts("doctypes")
     model = build_doctypes(_records(), DocTypeConfig(k=4), embedder, counts)
     assert [(c.name, c.top, c.queries) for c in model.clusters] == GROUPS
     assert [c.k_index for c in model.clusters] == [0, 1, 2, 3]
@@ -91,7 +92,7 @@ def test_k4_clusters_sizes_names_silhouette(embedder: Embedder, tmp_path: Path) 
 
 
 def test_k_auto_picks_the_best_silhouette(embedder: Embedder) -> None:
-    model = build_doctypes(_records(), DocTypeConfig(k="auto", k_min=2, k_max=8), embedder, StageCounts("d"))
+    model = build_doctypes(_records(), DocTypeConfig(k="auto", k_min=2, k_max=8), embedder, Counts("d"))
     assert model.k_auto and model.k == 4
     assert sorted(model.silhouettes) == [2, 3, 4, 5, 6, 7, 8]
     assert model.silhouette == max(model.silhouettes.values())
@@ -99,7 +100,7 @@ def test_k_auto_picks_the_best_silhouette(embedder: Embedder) -> None:
 
 def test_more_clusters_than_values(embedder: Embedder) -> None:
     records = [_record("a", ["email"]), _record("b", ["invoice"])]
-    model = build_doctypes(records, DocTypeConfig(k=10), embedder, StageCounts("d"))
+    model = build_doctypes(records, DocTypeConfig(k=10), embedder, Counts("d"))
     assert model.k == 2 and model.silhouette is None
 
 
@@ -107,7 +108,7 @@ def test_near_duplicate_merge_keeps_the_alias_map(embedder: Embedder) -> None:
     records = _records()
     aliases = near_duplicate_aliases(value_counts(records), embedder, 0.9)
     assert aliases == {"document_type": {"job postings": "job posting"}}
-    model = build_doctypes(records, DocTypeConfig(k=4, merge_threshold=0.9), embedder, StageCounts("d"))
+    model = build_doctypes(records, DocTypeConfig(k=4, merge_threshold=0.9), embedder, Counts("d"))
     assert model.aliases == aliases
     assert model.clusters[1].top == ["job posting", "job advertisement"] and model.clusters[1].queries == 7
 
@@ -121,7 +122,7 @@ def test_llm_names_clusters(embedder: Embedder, tmp_path: Path) -> None:
     with ScriptedOpenAIServer(responder=responder) as server:
         client = client_for(server, tmp_path, max_concurrency=1)
         model = build_doctypes(
-            _records(), DocTypeConfig(k=4, naming="llm"), embedder, StageCounts("d"), namer=llm_namer(client)
+            _records(), DocTypeConfig(k=4, naming="llm"), embedder, Counts("d"), namer=llm_namer(client)
         )
         client.close()
     assert model.names == ["correspondence", "correspondence (2)", "code", "legal contract"]

@@ -15,8 +15,9 @@ from wildlong.errors import ConfigError
 from wildlong.loader.config import ExtractConfig, NormalizeConfig
 from wildlong.loader.extract import Extractor, clip, estimate, extract_file
 from wildlong.loader.normalize import apply_aliases, normalise_fields, normalise_phrase
-from wildlong.loader.records import ExtractionFailure, ExtractionRecord, QueryRecord, StageCounts, read_jsonl
+from wildlong.loader.records import ExtractionFailure, ExtractionRecord, QueryRecord
 from wildlong.loader.schema import FieldSchema
+from wildlong.records import Counts, read_jsonl
 
 FIELDS = FieldSchema.load().names
 
@@ -79,7 +80,7 @@ def test_normalisation() -> None:
     assert normalise_phrase("“C++ code”", config) == ("c++ code", None)
     assert normalise_phrase("N/A", config) == (None, "placeholder")
     assert normalise_phrase(" ... ", config) == (None, "empty")
-    counts = StageCounts("x")
+    counts = Counts("x")
     fields = normalise_fields(
         {"a": ["One", "one.", "Two", "Three", "Four"], "b": [3]}, ["a", "b", "c"], config, counts
     )
@@ -119,8 +120,9 @@ def test_extract_file_records_failures_and_resume(server: ScriptedOpenAIServer, 
     assert summary.counts.notes["value_too_long"] == 1 and summary.counts.notes["no_document_type"] == 0
     failures = list(read_jsonl(summary.failures, ExtractionFailure))
     assert [(f.query_id, f.reason) for f in failures] == [("t:2", "invalid_json")]
-    meta = json.loads(out.with_name("extractions.meta.json").read_text())
-    assert meta["counts"]["kept"] == 2 and meta["prompt"]["version"] == first.prompt_version
+    summary_dict = summary.to_dict()
+    assert summary_dict["counts"]["kept"] == 2 and summary_dict["prompt"]["version"] == first.prompt_version
+    assert summary_dict["schema"]["version"] == first.schema_version
     client.close()
 
     calls = server.chat_count

@@ -11,15 +11,16 @@ from wildlong.errors import InputError
 from wildlong.loader import language
 from wildlong.loader.config import ReadConfig
 from wildlong.loader.read import read_queries
-from wildlong.loader.records import QueryRecord, StageCounts
+from wildlong.loader.records import QueryRecord
 from wildlong.loader.sources import SHAREGPT_DATASET, expand_sources
+from wildlong.records import Counts
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "loader"
 SHARED = Path(__file__).parents[2] / ".." / "shared" / "data" / "conversations"
 
 
-def read(*sources: str | Path, **config: object) -> tuple[list[QueryRecord], StageCounts]:
-    counts = StageCounts("read")
+def read(*sources: str | Path, **config: object) -> tuple[list[QueryRecord], Counts]:
+    counts = Counts("read")
     queries = list(read_queries(ReadConfig(sources=[str(s) for s in sources], **config), counts))  # type: ignore[arg-type]
     return queries, counts
 

@@ -131,4 +131,5 @@ def test_eval_ruler_errors_are_one_line(tmp_path: Path) -> None:
         assert "qa_2 needs the hotpotqa data set" in result.exception.one_line()
         return
     errors = [line for line in result.output.splitlines() if line.startswith("Error:")]
-    assert result.exit_code == 1 and len(errors) == 1 and "--hotpotqa FILE" in errors[0], result.output
+    # a missing data file is the user's to give: exit 2 (README's exit codes)
+    assert result.exit_code == 2 and len(errors) == 1 and "--hotpotqa FILE" in errors[0], result.output

@@ -8,8 +8,9 @@ from tests.doubles.llm_helpers import client_for
 from tests.doubles.scripted_openai_server import ScriptedOpenAIServer
 from tests.doubles.synth_responder import synth_responder
 from wildlong.llm import count_messages
+from wildlong.records import Counts
 from wildlong.synth.generate import GenerateConfig, Templates, generate, grounding
-from wildlong.synth.records import Document, Instruction, Pair, Tally
+from wildlong.synth.records import Document, Instruction, Pair
 
 TEXT = "The treaty of Ghent ended the war. Commerce resumed between the nations and tariffs were reduced. "
 
@@ -57,7 +58,7 @@ def test_rejections_are_counted_by_reason(tmp_path: Path) -> None:
         )
         for i in range(len(texts))
     ]
-    tally = Tally("generate")
+    tally = Counts("generate")
     with ScriptedOpenAIServer(responder=synth_responder) as server:
         samples = generate(
             pairs, insts, docs, client_for(server, tmp_path), Templates.load(), GenerateConfig(), tally
@@ -83,7 +84,7 @@ def test_long_material_goes_through_map_reduce_within_the_window(tmp_path: Path)
         )
     ]
     cfg = GenerateConfig(context_window=1500, answer_max_tokens=200, notes_max_tokens=120)
-    tally = Tally("generate")
+    tally = Counts("generate")
     with ScriptedOpenAIServer(responder=synth_responder) as server:
         samples = generate(pairs, insts, docs, client_for(server, tmp_path), Templates.load(), cfg, tally)
         bodies = server.bodies()

@@ -7,9 +7,10 @@ import random
 import pytest
 
 from wildlong.llm.tokens import count_text
+from wildlong.records import Counts
 from wildlong.synth.chunking import chunk_budget, split
 from wildlong.synth.pairing import PairConfig, pair
-from wildlong.synth.records import Document, Instruction, Tally
+from wildlong.synth.records import Document, Instruction
 
 
 def _docs() -> list[Document]:
@@ -31,7 +32,7 @@ def _instructions(n: int) -> list[Instruction]:
 
 def test_seeded_type_consistent_and_counted() -> None:
     docs, insts = _docs(), _instructions(400)
-    t1, t2, t3 = Tally("a"), Tally("b"), Tally("c")
+    t1, t2, t3 = Counts("a"), Counts("b"), Counts("c")
     a = list(pair(insts, docs, PairConfig(seed=1), t1))
     b = list(pair(insts, docs, PairConfig(seed=1), t2))
     c = list(pair(insts, docs, PairConfig(seed=2), t3))
@@ -53,7 +54,7 @@ def test_multi_document_share_and_bundle_sizes() -> None:
         Document(doc_id=f"d{i}", text="x", source="t", tokens=500, doc_type="contract") for i in range(10)
     ]
     insts = [i.model_copy(update={"doc_type": "contract"}) for i in _instructions(3000)]
-    tally = Tally("p")
+    tally = Counts("p")
     pairs = list(pair(insts, docs, PairConfig(seed=3, multi_share=0.3, max_bundle_tokens=10_000), tally))
     share = sum(p.multi_document for p in pairs) / len(pairs)
     assert share == pytest.approx(0.3, abs=0.03)
@@ -66,7 +67,7 @@ def test_bundles_respect_the_token_budget() -> None:
         Document(doc_id=f"d{i}", text="x", source="t", tokens=3000, doc_type="contract") for i in range(6)
     ]
     insts = [i.model_copy(update={"doc_type": "contract"}) for i in _instructions(200)]
-    tally = Tally("p")
+    tally = Counts("p")
     pairs = list(pair(insts, docs, PairConfig(seed=4, multi_share=1.0, max_bundle_tokens=7000), tally))
     assert all(p.tokens <= 7000 for p in pairs)
     assert all(len(p.document_ids) == 2 for p in pairs)

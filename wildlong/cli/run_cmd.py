@@ -7,88 +7,98 @@ from typing import Any
 
 import click
 
-from wildlong.cli.options import HELP, graph_options
-from wildlong.llm.options import llm_options
-from wildlong.run import STAGES
+from wildlong.cli.layers import (
+    PRECEDENCE_HELP,
+    all_keys,
+    common_options,
+    graph_flag_options,
+    llm_flag_options,
+    option_layers,
+    show_progress,
+)
+from wildlong.cli.options import HELP
+from wildlong.run.registry import STAGES, names
 
 
-@click.command(context_settings=HELP)
+class StageChoice(click.Choice):
+    """The declared stages, read when the command runs (a stage added to the list shows up at once)."""
+
+    def __init__(self) -> None:
+        super().__init__(names())
+
+    @property  # type: ignore[override]
+    def choices(self) -> list[str]:
+        return names()
+
+    @choices.setter
+    def choices(self, value: object) -> None:
+        pass
+
+
+@click.command(context_settings=HELP, epilog=PRECEDENCE_HELP)
 @click.argument("config", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option(
-    "-o", "--out", type=click.Path(path_type=Path), default=None, help="Run folder (overrides out:)."
-)
-@click.option("--seed", type=int, default=None, help="Overrides seed: (walks, pairing, sampling).")
+@common_options
 @click.option("--limit", type=click.IntRange(1), default=None, help="Cap the walks (so the records) at this.")
-@click.option(
-    "--set",
-    "overrides",
-    multiple=True,
-    metavar="SECTION.KEY=VALUE",
-    help="Override any config value, e.g. --set walk.strategy=independent (YAML values).",
-)
-@click.option("--until", type=click.Choice(STAGES), default=None, help="Stop after this stage.")
-@click.option("--dry-run", is_flag=True, help="Print the calls, tokens and cost per stage; send nothing.")
-@graph_options
-@llm_options
-def run(
-    config: Path,
-    out: Path | None,
-    seed: int | None,
-    limit: int | None,
-    overrides: tuple[str, ...],
-    until: str | None,
-    dry_run: bool,
-    uri: str | None,
-    user: str,
-    password: str | None,
-    database: str,
-    llm_settings: Any,
-    **_: Any,
-) -> None:
+@click.option("--until", type=StageChoice(), default=None, help="Stop after this stage.")
+@graph_flag_options
+@llm_flag_options
+def run(config: Path, overrides: tuple[str, ...], dry_run: bool, limit: int | None, until: str | None,
+        **_: Any) -> None:  # fmt: skip
     """Run a whole synthesis: conversations → graph → walks → instructions → documents → dataset.
 
     \b
     Resumable: after a crash or kill -9, the same command goes on where it stopped; finished stages
-    are skipped and paid LLM calls come from the run's cache. The resolved config and a manifest of
+    are skipped and paid LLM calls come from the reply cache. The resolved config and a manifest of
     what is complete are written into the run folder.
     Examples:
-      wildlong run configs/quickstart.yaml
       wildlong run configs/quickstart.yaml --dry-run
+      wildlong run configs/quickstart.yaml
       wildlong run my.yaml --set walk.strategy=independent -o runs/independent
     """
+    ctx = click.get_current_context()
+    cfg = resolve_cli_config(ctx, config, overrides, llm=True, graph=True)
+    if limit is not None:
+        cfg = cfg.model_copy(
+            update={"walk": cfg.walk.model_copy(update={"walks": min(cfg.walk.walks, limit)})}
+        )
+    execute(cfg, dry_run=dry_run, until=until)
+
+
+def resolve_cli_config(
+    ctx: click.Context, config: Path | None, overrides: tuple[str, ...], *, llm: bool, graph: bool,
+    extra: Any = None, base: Path | None = None,
+) -> Any:  # fmt: skip
+    """The run config of a command: ``base`` (a run folder's resolved config) counts as defaults."""
+    from wildlong.run.config import model_for, resolve
+
+    env, flags = option_layers(ctx, all_keys(llm, graph))
+    if extra is not None:
+        for dotted, (value, where) in extra.items():
+            flags.set(dotted, value, where)
+    return resolve(model_for(STAGES), config, overrides, env=env, flags=flags, base=base)
+
+
+def execute(cfg: Any, *, dry_run: bool, until: str | None = None, only: str | None = None,
+            force: bool = False) -> None:  # fmt: skip
     import time
 
-    from wildlong.run.config import load_config
-
     t0 = time.monotonic()
-    cfg = load_config(config, list(overrides))
-    update: dict[str, Any] = {}
-    if out is not None:
-        update["out"] = out
-    if seed is not None:
-        update["seed"] = seed
-    if limit is not None:
-        update["walk"] = cfg.walk.model_copy(update={"walks": min(cfg.walk.walks, limit)})
-    if uri:
-        update["graph"] = cfg.graph.model_copy(
-            update={"uri": uri, "user": user, "password": password, "database": database}
-        )
-    update["llm"] = cfg.llm.model_validate(
-        {**cfg.llm.model_dump(exclude_unset=True), **llm_settings.model_dump(exclude_unset=True)}
-    )
-    cfg = cfg.model_copy(update=update)
     if dry_run:
-        from wildlong.run.estimate import dry_run as estimate
+        from wildlong.run.dry_run import dry_run as plan
 
-        click.echo(estimate(cfg))
+        click.echo(plan(cfg, STAGES, until=until, only=only))
         return
+    from wildlong.errors import LLMError
     from wildlong.run.pipeline import run as run_pipeline
 
-    result = run_pipeline(cfg, echo=click.echo, until=until)
+    result = run_pipeline(cfg, STAGES, echo=click.echo, until=until, only=only, force=force,
+                          progress=show_progress())  # fmt: skip
     click.echo(f"run folder: {result.run_dir}")
-    if result.dataset.exists():
+    if result.dataset.exists() and ((until is None and only is None) or "dataset" in result.ran):
         click.echo(f"dataset:    {result.dataset}  (+ train.parquet, README.md)")
     click.echo(f"wall time:  {time.monotonic() - t0:.0f} s")
+    if result.kept_nothing:
+        raise LLMError(f"{result.kept_nothing} kept nothing", hint="see the counts above for why")
 
 
 @click.command(context_settings=HELP)

@@ -51,7 +51,9 @@ def train() -> None:
 @click.option("--grad-accum", type=int, help="Micro-batches per optimizer step, per process.")
 @click.option("--seed", type=int, help="Seed of the data order and initialisation.")
 @click.option("--resume/--no-resume", default=None, help="Continue from the newest checkpoint [resume].")
-def sft(config: Path, **flags: Any) -> None:
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
+              help="Override a value, e.g. --set lora.r=32 (`wildlong config keys train`).")  # fmt: skip
+def sft(config: Path, sets: tuple[str, ...], **flags: Any) -> None:
     """Supervised fine-tuning (loss on assistant tokens only) with packing and RoPE settings.
 
     Flags override the YAML config; the resolved config, metrics.jsonl, loss.png, checkpoints and the
@@ -75,7 +77,7 @@ def sft(config: Path, **flags: Any) -> None:
             overrides["rope_scaling"] = json.loads(flags["rope_scaling"])
         except json.JSONDecodeError:
             raise click.BadParameter("not JSON", param_hint="--rope-scaling") from None
-    final = run_sft(load_config(config, overrides), echo=click.echo)
+    final = run_sft(load_config(config, overrides, sets), echo=click.echo)
     if final is None:
         click.echo("stopped before the last step; run the same command again to resume")
 
@@ -108,8 +110,11 @@ def eval_group() -> None:
               help="Where RULER's answer prefix goes [prefill: start of the reply].")  # fmt: skip
 @click.option("--tokenizer", help="HF tokenizer (folder or id) counting lengths for an endpoint.")
 @click.option("--local-model", help="Evaluate a transformers model folder here instead of an endpoint.")
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
+              help="Override any setting, e.g. --set samples=500 (`wildlong config keys eval`).")  # fmt: skip
 @llm_options
-def ruler(config_file: Path | None, local_model: str | None, llm_settings: Any, **flags: Any) -> None:
+def ruler(config_file: Path | None, local_model: str | None, sets: tuple[str, ...], llm_settings: Any,
+          **flags: Any) -> None:  # fmt: skip
     """RULER's 13 synthetic tasks at chosen lengths: per-task and per-length scores, and the average.
 
     Against an OpenAI-compatible endpoint (--base-url/--model, e.g. a vLLM server of the fine-tuned
@@ -121,21 +126,22 @@ def ruler(config_file: Path | None, local_model: str | None, llm_settings: Any, 
       wildlong eval ruler --base-url http://localhost:8000/v1 --model wildlong-llama \\
         --tokenizer meta-llama/Llama-3.1-8B-Instruct --lengths 4096,32768,131072 --samples 100
     """
-    import yaml
-
+    from wildlong.config import Layer, set_layer, validate, yaml_layer
     from wildlong.train.ruler_run import RulerConfig, run_ruler
 
-    data: dict[str, Any] = {}
-    if config_file is not None:
-        data.update(yaml.safe_load(config_file.read_text(encoding="utf-8")) or {})
     flags["tasks"] = _csv(flags["tasks"])
     lengths = _csv(flags.pop("lengths"))
-    flags["lengths"] = [int(n) for n in lengths] if lengths else None
-    data.update({k: v for k, v in flags.items() if v is not None})
     try:
-        cfg = RulerConfig.model_validate(data)
-    except ValueError as exc:
-        raise ConfigError(f"RULER settings: {str(exc).splitlines()[-1].strip()}") from None
+        flags["lengths"] = [int(n) for n in lengths] if lengths else None
+    except ValueError:
+        raise click.BadParameter("comma-separated integers", param_hint="--lengths") from None
+    given = Layer("flags")
+    for key, value in flags.items():
+        if value is not None:
+            given.set(key, value, f"--{key.replace('_', '-')}")
+    layers = [yaml_layer(config_file)] if config_file is not None else []
+    cfg = validate(RulerConfig, [*layers, set_layer(list(sets)), given],
+                   hint="`wildlong config keys eval` lists every key")  # fmt: skip
     backend, counter = _backend(cfg, local_model, llm_settings)
     run_ruler(cfg, backend, counter_name=counter, explicit_tasks=flags["tasks"] is not None, echo=click.echo)
 

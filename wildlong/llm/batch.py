@@ -1,9 +1,10 @@
 """Run many requests through one client: results in input order, a progress bar, a clean budget stop.
 
-A fixed pool of workers pulls requests in order (memory stays flat for a million requests); the client's
-limiter decides how many are on the wire. When ``--max-cost`` is reached no new request is sent, the ones
-in flight finish (and are cached), and every request not sent comes back as
-``LLMResult(ok=False, reason="budget_exceeded")``; ``client.budget_exceeded`` is then True. An
+The client is any :class:`~wildlong.llm.interface.LLM` (only ``submit``, ``settings.max_concurrency`` and
+``budget_exceeded`` are used). A fixed pool of workers pulls requests in order (memory stays flat for a
+million requests); the client's limiter decides how many are on the wire. When ``--max-cost`` is reached
+no new request is sent, the ones in flight finish (and are cached), and every request not sent comes back
+as ``LLMResult(ok=False, reason="budget_exceeded")``; ``client.budget_exceeded`` is then True. An
 :class:`LLMError` (wrong key, dead endpoint) cancels the batch and propagates.
 """
 
@@ -11,19 +12,17 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from tqdm import tqdm
 
 from wildlong.errors import BudgetExceeded
 from wildlong.llm.calls import LLMRequest, LLMResult
-
-if TYPE_CHECKING:
-    from wildlong.llm.client import LLMClient
+from wildlong.llm.interface import LLM
 
 
 async def run_batch(
-    client: LLMClient, requests: Sequence[LLMRequest], *, progress: bool | None = None, desc: str = "LLM"
+    client: LLM, requests: Sequence[LLMRequest], *, progress: bool | None = None, desc: str = "LLM"
 ) -> list[LLMResult[Any]]:
     """Submit every request; ``progress=None`` shows a bar only on a terminal."""
     results: list[LLMResult[Any] | None] = [None] * len(requests)

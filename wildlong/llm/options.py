@@ -100,6 +100,16 @@ _OPTIONS = [
 ]
 
 
+# option name -> the run config's dotted key (``wildlong run`` and the stage commands layer them).
+OPTION_KEYS: dict[str, str] = {name: f"llm.{field}" for name, field in _FIELDS.items()} | {
+    "replicas": "llm.replicas",
+    "fixed_concurrency": "llm.adaptive",
+    "no_cache": "llm.cache",
+}
+NEGATED = {"fixed_concurrency", "no_cache"}  # flags that turn a setting off
+OPTIONS = _OPTIONS
+
+
 def llm_options(func: F) -> F:
     """Add the endpoint options to a click command; it receives them as ``llm_settings: LLMSettings``."""
 

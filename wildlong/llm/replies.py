@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-from wildlong.llm import structured as so
+import wildlong.llm.structured as so
 from wildlong.llm.calls import LLMResult, RawReply
 from wildlong.llm.prompts import ChatMessage
 from wildlong.llm.retry import Failure

@@ -54,6 +54,12 @@ class LLMSettings(BaseModel):
     )
     prices_path: Path | None = Field(default=None, description="price table overriding the shipped one")
     max_cost: float | None = Field(default=None, ge=0, description="USD; stop sending before exceeding it")
+    requests_per_s: float | None = Field(
+        default=None,
+        gt=0,
+        description="the endpoint's throughput, for the dry-run's wall time; null = measured by the stages "
+        "already run in the run folder (or the embedded model's known speed)",
+    )
 
     @property
     def is_embedded(self) -> bool:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from wildlong.errors import GraphError
+from wildlong.neo4j_server.bolt import bolt_reachable
 from wildlong.neo4j_server.install import install
 from wildlong.neo4j_server.settings import ServerSettings
 from wildlong.neo4j_server.tools import find_java
@@ -207,8 +208,6 @@ class ManagedNeo4j:
             raise GraphError(f"could not set the initial Neo4j password: {proc.stderr.strip()[-300:]}")
 
     def _wait_ready(self, proc: subprocess.Popen[bytes]) -> None:
-        from wildlong.graph import bolt_reachable
-
         deadline = time.monotonic() + self.settings.start_timeout_s
         while time.monotonic() < deadline:
             if proc.poll() is not None:

@@ -1,19 +1,7 @@
 """`wildlong run CONFIG`: every stage in order, resumable, with a manifest of what is complete.
 
-This package sits beside the CLI: it is the one place that composes the stages (``wildlong.loader`` and
-``wildlong.synth``); the stages themselves never import each other.
+This package sits between the CLI and the stages: it is the one place that composes ``wildlong.loader``
+and ``wildlong.synth`` (the stages never import each other or this package). The stages are declared
+once, in :mod:`wildlong.run.registry`; :mod:`wildlong.run.pipeline` runs them, :mod:`wildlong.run.dry_run`
+plans them.
 """
-
-# The stages of a run, in order (kept here so that the CLI can list them without importing the stages).
-STAGES = (
-    "read",
-    "extract",
-    "doctypes",
-    "load",
-    "documents",
-    "walk",
-    "instruct",
-    "pair",
-    "generate",
-    "dataset",
-)

@@ -1,5 +1,9 @@
-"""One YAML per run: one pydantic section per stage. Flags override; the resolved config is written next
-to the outputs (without secrets)."""
+"""One YAML per run: one strict pydantic section per stage. The resolved config is written next to the
+outputs (without secrets).
+
+Precedence, lowest first: the models' defaults, the environment (``NEO4J_URI``, ``OPENAI_BASE_URL``...),
+the YAML file, ``--set SECTION.KEY=VALUE``, the command's own flags. See :mod:`wildlong.config`.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from wildlong.errors import ConfigError
-from wildlong.executor import ExecutorConfig
+from wildlong.config import Layer, set_layer, validate, yaml_layer
+from wildlong.executor_config import ExecutorConfig
 from wildlong.graph import GraphSettings
-from wildlong.llm import LLMSettings
+from wildlong.llm.settings import LLMSettings
 from wildlong.loader.config import DocTypeConfig, ExtractConfig, LoadConfig, ReadConfig
 from wildlong.synth.documents import DocumentConfig
 from wildlong.synth.generate import GenerateConfig
@@ -22,31 +26,49 @@ from wildlong.synth.instructions import InstructConfig
 from wildlong.synth.pairing import PairConfig
 from wildlong.synth.walks import WalkConfig
 
+PRECEDENCE = "flags > --set > YAML > environment > defaults"
+
 
 class RunConfig(BaseModel):
     """A whole synthesis run. Every section has defaults; a YAML file sets what differs."""
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str = "wildlong-run"
+    name: str = Field("wildlong-run", description="the run's name (dataset card, report)")
     out: Path = Field(
         Path("runs/wildlong-run"), description="run folder: every stage's output and the manifest"
     )
-    seed: int = Field(0, description="one seed for walks, pairing and the LLM's sampling")
-    graph: GraphSettings = Field(default_factory=GraphSettings)
-    llm: LLMSettings = Field(default_factory=LLMSettings)
+    seed: int = Field(0, description="one seed for walks, pairing, K-Means and the LLM's sampling")
+    graph: GraphSettings = Field(
+        default_factory=GraphSettings, description="which Neo4j: the managed server unless uri is set"
+    )
+    llm: LLMSettings = Field(
+        default_factory=LLMSettings, description="the LLM endpoint and the client's behaviour"
+    )
     executor: ExecutorConfig = Field(
         default_factory=ExecutorConfig, description="local, or ray: the LLM stages as Ray Data pipelines"
     )
-    read: ReadConfig = Field(default_factory=ReadConfig)
-    extract: ExtractConfig = Field(default_factory=ExtractConfig)
-    doctypes: DocTypeConfig = Field(default_factory=DocTypeConfig)
-    load: LoadConfig = Field(default_factory=LoadConfig)
-    walk: WalkConfig = Field(default_factory=WalkConfig)
-    instruct: InstructConfig = Field(default_factory=InstructConfig)
-    documents: DocumentConfig = Field(default_factory=DocumentConfig)
-    pair: PairConfig = Field(default_factory=PairConfig)
-    generate: GenerateConfig = Field(default_factory=GenerateConfig)
+    read: ReadConfig = Field(default_factory=ReadConfig, description="conversations -> first user turns")
+    extract: ExtractConfig = Field(
+        default_factory=ExtractConfig, description="queries -> meta-information fields (LLM)"
+    )
+    doctypes: DocTypeConfig = Field(
+        default_factory=DocTypeConfig, description="document_type values -> K named doc types"
+    )
+    load: LoadConfig = Field(default_factory=LoadConfig, description="extractions -> the Neo4j graph")
+    walk: WalkConfig = Field(default_factory=WalkConfig, description="weighted walks over the graph")
+    instruct: InstructConfig = Field(
+        default_factory=InstructConfig, description="one instruction per walk (LLM)"
+    )
+    documents: DocumentConfig = Field(
+        default_factory=DocumentConfig, description="long documents, token-counted and classified"
+    )
+    pair: PairConfig = Field(
+        default_factory=PairConfig, description="instructions meet documents (and bundles) of their type"
+    )
+    generate: GenerateConfig = Field(
+        default_factory=GenerateConfig, description="rewrite to fit the documents, then answer (LLM)"
+    )
 
     def seeded(self) -> RunConfig:
         """Propagate the run's seed into the sections that draw random numbers."""
@@ -65,48 +87,51 @@ class RunConfig(BaseModel):
         data["graph"].pop("password", None)
         return data
 
-    def fingerprint(self, *sections: str) -> str:
-        """A short hash of the named sections (what a stage's output depends on)."""
-        data = self.public_dict()
-        picked = {name: data.get(name) for name in sections}
-        return hashlib.sha256(json.dumps(picked, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+def model_for(stages: Any) -> type[RunConfig]:
+    """RunConfig, plus a section for every stage that declares its own config model."""
+    extra = {
+        s.section: (s.config, Field(default_factory=s.config, description=s.summary))
+        for s in stages
+        if s.config is not None and s.section and s.section not in RunConfig.model_fields
+    }
+    if not extra:
+        return RunConfig
+    return create_model("RunConfig", __base__=RunConfig, **extra)  # type: ignore[call-overload, no-any-return]
+
+
+def resolve(
+    model: type[RunConfig],
+    path: Path | None,
+    overrides: list[str] | tuple[str, ...] = (),
+    *,
+    env: Layer | None = None,
+    flags: Layer | None = None,
+    base: Path | None = None,
+) -> RunConfig:
+    """The run config from every layer, in the one precedence (``PRECEDENCE``); ``base`` is a run
+    folder's ``config.resolved.yaml``, taken as the defaults of a stage command run there."""
+    layers = [yaml_layer(base)] if base is not None else []
+    layers.append(env or Layer("environment"))
+    if path is not None:
+        layers.append(yaml_layer(path))
+    layers += [set_layer(list(overrides)), flags or Layer("flags")]
+    return validate(model, layers, hint="`wildlong config keys SECTION` lists the valid keys")
 
 
 def load_config(path: Path, overrides: list[str] | None = None) -> RunConfig:
-    """Read a run YAML and apply ``section.key=value`` overrides (values parsed as YAML)."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except OSError as exc:
-        raise ConfigError(f"cannot read run config {path}: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark else str(path)
-        raise ConfigError(f"{where}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: a run config is a mapping of sections (read:, walk:, generate: ...)")
-    for item in overrides or []:
-        key, sep, raw = item.partition("=")
-        if not sep:
-            raise ConfigError(f"override {item!r} is not SECTION.KEY=VALUE")
-        _set(data, key.split("."), yaml.safe_load(raw))
-    try:
-        return RunConfig.model_validate(data)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"])
-        raise ConfigError(
-            f"{path}: {where}: {err['msg']}", hint="see `wildlong run --help` for the sections"
-        ) from None
+    """A run YAML with ``--set`` overrides and nothing else (for Python callers and tests)."""
+    return resolve(RunConfig, path, overrides or [])
 
 
-def _set(data: dict[str, Any], keys: list[str], value: Any) -> None:
-    for key in keys[:-1]:
-        data = data.setdefault(key, {})
-    data[keys[-1]] = value
+def fingerprint(payload: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
 def write_resolved(cfg: RunConfig, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     text = "# The resolved config of this run (flags applied, secrets left out).\n"
     text += yaml.safe_dump(cfg.public_dict(), sort_keys=False, allow_unicode=True)
-    path.write_text(text, encoding="utf-8")
+    tmp = path.with_name(path.name + ".part")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)

@@ -1,33 +1,23 @@
-"""Run every stage in order; skip those the manifest marks complete with the same inputs."""
+"""Run the stages in order; skip those the manifest marks complete with the same inputs.
+
+Every fact used here comes from the stage declarations (:mod:`wildlong.run.registry`): the order, each
+stage's config sections and upstream stages (its fingerprint), its outputs (what "complete" means).
+"""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from wildlong.run import STAGES
-from wildlong.run import stages as st
-from wildlong.run.config import RunConfig, write_resolved
+from wildlong.errors import ConfigError
+from wildlong.records import Counts, remove_partials
+from wildlong.run.config import RunConfig, fingerprint, write_resolved
+from wildlong.run.context import Context
 from wildlong.run.manifest import Manifest
-
-ORDER = list(STAGES)
-# What each stage's output depends on: config sections and upstream stages.
-DEPENDS: dict[str, tuple[list[str], list[str]]] = {
-    "read": (["read"], []),
-    "extract": (["extract", "llm_model"], ["read"]),
-    "doctypes": (["doctypes"], ["extract"]),
-    "load": (["load", "graph"], ["doctypes"]),
-    "walk": (["walk"], ["load", "documents"]),
-    "instruct": (["instruct", "llm_model"], ["walk"]),
-    "documents": (["documents"], ["doctypes"]),
-    "pair": (["pair"], ["instruct", "documents"]),
-    "generate": (["generate", "llm_model"], ["pair"]),
-    "dataset": ([], ["generate"]),
-}
-LLM_STAGES = {"extract", "instruct", "generate"}
+from wildlong.run.stage import Stage
 
 
 @dataclass
@@ -37,87 +27,102 @@ class RunResult:
     seconds: float
     ran: list[str]
     skipped: list[str]
+    kept_nothing: str | None = None  # the stage that ran and kept no record (the run then exits 1)
 
 
-def fingerprints(cfg: RunConfig) -> dict[str, str]:
+def fingerprints(cfg: RunConfig, stages: Sequence[Stage]) -> dict[str, str]:
     """Each stage's fingerprint: its own config sections plus its upstream stages' fingerprints."""
-    import hashlib
-    import json
-
     data = cfg.public_dict()
     llm = data["llm"]
     data["llm_model"] = {k: llm.get(k) for k in ("base_url", "model", "temperature", "max_tokens")}
     prints: dict[str, str] = {}
-    for stage in ORDER:
-        sections, upstream = DEPENDS[stage]
+    for stage in stages:
         payload = {
-            "sections": {s: data.get(s) for s in sections},
+            "sections": {s: data.get(s) for s in stage.sections},
             "seed": cfg.seed,
-            "upstream": [prints[u] for u in upstream],
+            "upstream": [prints[u] for u in stage.depends if u in prints],
         }
-        prints[stage] = hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[
-            :16
-        ]
+        prints[stage.name] = fingerprint(payload)
     return prints
+
+
+def open_context(cfg: RunConfig, *, progress: bool | None, echo: Callable[[str], None], dry: bool) -> Context:
+    run_dir = cfg.out
+    manifest = Manifest(run_dir / "manifest.json")
+    return Context(cfg=cfg, run_dir=run_dir, manifest=manifest, progress=progress, echo=echo, dry=dry)
 
 
 def run(
     cfg: RunConfig,
+    stages: Sequence[Stage],
     *,
     progress: bool | None = None,
     echo: Callable[[str], None] = print,
     until: str | None = None,
+    only: str | None = None,
+    force: bool = False,
 ) -> RunResult:
-    """Run (or resume) the whole pipeline in ``cfg.out``."""
+    """Run (or resume) the pipeline in ``cfg.out``; ``only`` runs one stage (its upstream must be done)."""
     t0 = time.monotonic()
     cfg = cfg.seeded()
-    run_dir = cfg.out
-    run_dir.mkdir(parents=True, exist_ok=True)
-    write_resolved(cfg, run_dir / "config.resolved.yaml")
-    manifest = Manifest(run_dir / "manifest.json")
-    prints = fingerprints(cfg)
-    ctx = st.Context(cfg=cfg, run_dir=run_dir, progress=progress)
-    ran, skipped = [], []
+    cfg.out.mkdir(parents=True, exist_ok=True)
+    for part in remove_partials(cfg.out):
+        echo(f"  removed {part.relative_to(cfg.out)} (left by an interrupted run)")
+    write_resolved(cfg, cfg.out / "config.resolved.yaml")
+    ctx = open_context(cfg, progress=progress, echo=echo, dry=False)
+    prints = fingerprints(cfg, stages)
+    ran: list[str] = []
+    skipped: list[str] = []
     try:
-        for stage in ORDER:
-            if manifest.complete(stage, prints[stage]):
-                skipped.append(stage)
-                echo(f"= {stage:<10} complete already ({_brief(manifest.counts(stage))})")
+        for stage in stages:
+            if only is not None and stage.name != only:
+                continue
+            if only is not None:
+                _check_upstream(stage, ctx.manifest, prints)
+            if not force and ctx.manifest.complete(stage.name, prints[stage.name]):
+                skipped.append(stage.name)
+                echo(f"= {stage.name:<10} complete already ({brief(ctx.manifest.counts(stage.name))})")
             else:
-                echo(f"> {stage:<10} ...")
-                started = time.monotonic()
-                counts = _call(stage, ctx, manifest)
-                seconds = time.monotonic() - started
-                manifest.record(stage, prints[stage], _outputs(stage, run_dir), counts, seconds)
-                ran.append(stage)
-                echo(f"✓ {stage:<10} {seconds:6.1f} s  {_brief(counts)}")
-            if stage == until:
+                _run_one(stage, ctx, prints[stage.name])
+                ran.append(stage.name)
+            if stage.name == until:
                 break
         if ctx._client is not None:
             echo(ctx._client.accounting.format())
     finally:
         ctx.close()
-    return RunResult(run_dir, ctx.path("dataset"), time.monotonic() - t0, ran, skipped)
+    dataset = cfg.out / "dataset" / "train.jsonl"
+    empty = "dataset" in ran and not ctx.manifest.counts("dataset").get("kept")
+    return RunResult(cfg.out, dataset, time.monotonic() - t0, ran, skipped, "dataset" if empty else None)
 
 
-def _call(stage: str, ctx: st.Context, manifest: Manifest) -> dict[str, Any]:
-    if stage == "dataset":
-        tallies = {s: manifest.counts(s) for s in ORDER if s != "dataset"}
-        return st.stage_dataset(ctx, tallies)
-    fn: st.StageFn = getattr(st, f"stage_{stage}")
-    return fn(ctx)
+def _run_one(stage: Stage, ctx: Context, print_: str) -> None:
+    ctx.echo(f"> {stage.name:<10} ...")
+    started = time.monotonic()
+    before = ctx.llm_requests()
+    counts: Counts = stage.run_fn()(ctx)
+    seconds = time.monotonic() - started
+    result = counts.to_dict()
+    if stage.llm:
+        after = ctx.llm_requests()
+        result["llm_requests"] = {k: v - before.get(k, 0) for k, v in after.items() if v - before.get(k, 0)}
+    outputs = [o for o in (*stage.outputs, *stage.optional_outputs) if ctx.path(o).exists()]
+    ctx.manifest.record(stage.name, print_, outputs, result, seconds)
+    ctx.echo(f"✓ {stage.name:<10} {seconds:6.1f} s  {brief(result)}")
 
 
-def _outputs(stage: str, run_dir: Path) -> list[str]:
-    outputs = [st.FILES[stage]]
-    if stage == "doctypes":
-        outputs.append("doctypes.npz")
-    if stage == "dataset":
-        outputs += ["dataset/train.parquet", "dataset/README.md"]
-    return [o for o in outputs if (run_dir / o).exists()]
+def _check_upstream(stage: Stage, manifest: Manifest, prints: dict[str, str]) -> None:
+    for up in stage.depends:
+        if not manifest.complete(up, prints[up]):
+            raise ConfigError(
+                f"{stage.name} needs the output of {up}, which is not complete in {manifest.path.parent} "
+                "with this config",
+                hint=f"run `wildlong {up} -o {manifest.path.parent}` first, or `wildlong run CONFIG "
+                f"--until {stage.name}`",
+            )
 
 
-def _brief(counts: dict[str, Any]) -> str:
+def brief(counts: dict[str, Any]) -> str:
     parts = []
     for key in ("seen", "kept", "records"):
         if key in counts:

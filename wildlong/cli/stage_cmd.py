@@ -1,0 +1,103 @@
+"""One command per stage (``wildlong read | extract | ... | dataset``), made from the stage declarations.
+
+Each runs its one stage inside a run folder (``-o``), records it in the manifest like ``wildlong run``
+does, and refuses (exit 2) when an upstream stage is not complete there. Without ``--config`` it starts
+from the run folder's ``config.resolved.yaml``, so that stage after stage shares one config.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from wildlong.cli.layers import PRECEDENCE_HELP, common_options, graph_flag_options, llm_flag_options
+from wildlong.cli.options import HELP
+from wildlong.run.stage import Flag, Stage
+
+
+def _flag_param(flag: Flag) -> click.Parameter:
+    name = flag.key.replace(".", "__")
+    if flag.argument:
+        return click.Argument([name], nargs=-1)
+    kwargs: dict[str, Any] = {"help": f"{flag.help} [{flag.key}]", "default": None}
+    if flag.is_flag:
+        kwargs.update(is_flag=True, default=None)
+    elif flag.multiple:
+        kwargs.update(multiple=True, default=())
+    elif flag.type is not None:
+        kwargs["type"] = flag.type
+    return click.Option([*flag.decls, name], **kwargs)
+
+
+def make_command(stage: Stage) -> click.Command:
+    """The ``wildlong STAGE`` command of one declared stage."""
+    flags = {f.key.replace(".", "__"): f for f in stage.flags}
+
+    def callback(config: Path | None, overrides: tuple[str, ...], dry_run: bool, force: bool,
+                 **kwargs: Any) -> None:  # fmt: skip
+        from wildlong.cli.run_cmd import execute, resolve_cli_config
+
+        ctx = click.get_current_context()
+        extra = {}
+        for name, flag in flags.items():
+            value = kwargs.get(name)
+            if value is None or value == ():
+                continue
+            extra[flag.key] = (list(value) if isinstance(value, tuple) else value, flag.decls[0])
+        base = _resolved_in(kwargs.get("out")) if config is None else None
+        cfg = resolve_cli_config(ctx, config, overrides, llm=stage.llm, graph=stage.graph, extra=extra,
+                                 base=base)  # fmt: skip
+        execute(cfg, dry_run=dry_run, only=stage.name, force=force)
+
+    command = click.Command(
+        stage.name,
+        callback=callback,
+        params=[_flag_param(f) for f in stage.flags],
+        help=_help(stage),
+        short_help=stage.summary.split(";")[0][:80],
+        epilog=PRECEDENCE_HELP,
+        context_settings=HELP,
+    )
+    decorators = [common_options, _config_option, _force_option]
+    if stage.graph:
+        decorators.append(graph_flag_options)
+    if stage.llm:
+        decorators.append(llm_flag_options)
+    for decorate in decorators:
+        decorate(command)
+    return command
+
+
+def _config_option(command: click.Command) -> click.Command:
+    click.option(
+        "-c",
+        "--config",
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        default=None,
+        help="Run YAML (default: the run folder's config.resolved.yaml, if any).",
+    )(command)
+    return command
+
+
+def _force_option(command: click.Command) -> click.Command:
+    click.option("--force", is_flag=True, help="Run the stage even when it is complete already.")(command)
+    return command
+
+
+def _resolved_in(out: Path | None) -> Path | None:
+    folder = out if out is not None else Path("runs/wildlong-run")
+    resolved = folder / "config.resolved.yaml"
+    return resolved if resolved.is_file() else None
+
+
+def _help(stage: Stage) -> str:
+    needs = f" Needs {', '.join(stage.depends)} complete in the run folder." if stage.depends else ""
+    outputs = ", ".join(stage.outputs)
+    text = (
+        f"Run the {stage.name} stage alone: {stage.summary}.\n\nWrites {outputs} into the run folder.{needs}"
+    )
+    if stage.example:
+        text += f"\n\n\b\nExample:\n  {stage.example}"
+    return text.replace("`", "")

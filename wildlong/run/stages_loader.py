@@ -1,0 +1,124 @@
+"""Stage 1a of a run: read, extract, doctypes, load — each a ``run`` and a ``plan`` over the run folder."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from wildlong.records import Counts, read_jsonl, write_jsonl
+from wildlong.run.context import Context
+from wildlong.run.planning import estimate_rows
+from wildlong.run.stage import Forecast, StagePlan
+
+
+def run_read(ctx: Context) -> Counts:
+    from wildlong.loader.read import read_queries
+
+    counts = Counts("read")
+    write_jsonl(ctx.path("queries.jsonl"), read_queries(ctx.cfg.read, counts))
+    return counts
+
+
+def plan_read(ctx: Context, fc: Forecast) -> StagePlan:
+    from wildlong.loader.read import read_queries
+    from wildlong.loader.records import QueryRecord
+
+    if ctx.path("queries.jsonl").exists() and ctx.manifest.counts("read"):
+        queries = list(read_jsonl(ctx.path("queries.jsonl"), QueryRecord, Counts("read")))
+    else:
+        queries = list(read_queries(ctx.cfg.read, Counts("read")))
+    fc.data["queries"] = queries
+    return StagePlan("read", records=len(queries), exact=True)
+
+
+def run_extract(ctx: Context) -> Counts:
+    from wildlong.loader.extract import extract_file
+
+    summary = extract_file(
+        ctx.path("queries.jsonl"),
+        ctx.path("extractions.jsonl"),
+        ctx.client,
+        ctx.cfg.extract,
+        progress=ctx.progress,
+    )
+    return summary.counts
+
+
+def plan_extract(ctx: Context, fc: Forecast) -> StagePlan:
+    from wildlong.loader.extract import Extractor
+    from wildlong.loader.records import QueryRecord
+
+    queries = fc.data.get("queries")
+    if queries is None:  # read is complete: its file is the input
+        queries = list(read_jsonl(ctx.path("queries.jsonl"), QueryRecord, Counts("read")))
+    if ctx.cfg.extract.limit is not None:
+        queries = queries[: ctx.cfg.extract.limit]
+    extractor = Extractor.from_config(ctx.cfg.extract)
+    rows = estimate_rows(ctx.client, [extractor.request(q) for q in queries])
+    return StagePlan("extract", rows=rows, records=len(queries), exact=True)
+
+
+def run_doctypes(ctx: Context) -> Counts:
+    from wildlong.loader.doctypes import build_doctypes, llm_namer
+    from wildlong.loader.records import ExtractionRecord
+
+    counts = Counts("doctypes")
+    records = read_jsonl(ctx.path("extractions.jsonl"), ExtractionRecord, counts)
+    namer = llm_namer(ctx.client) if ctx.cfg.doctypes.naming == "llm" else None
+    model = build_doctypes(records, ctx.cfg.doctypes, ctx.embedder, counts, namer=namer)
+    model.save(ctx.path("doctypes.json"))
+    for cluster in model.clusters:
+        counts.per_doc_type[cluster.name] = cluster.size
+    sil = "n/a" if model.silhouette is None else f"{model.silhouette:.3f}"
+    ctx.echo(f"  K = {model.k}{' (auto)' if model.k_auto else ''}, silhouette {sil}")
+    for c in model.clusters:
+        ctx.echo(f"  {c.k_index:>3} {c.name[:32]:<32} {c.values:>7} {c.queries:>8}  {', '.join(c.top[:4])}")
+    return counts
+
+
+def plan_doctypes(ctx: Context, fc: Forecast) -> StagePlan:
+    cfg = ctx.cfg.doctypes
+    plan = StagePlan("doctypes", records=fc.records.get("extract"))
+    if cfg.naming == "llm":
+        from wildlong.loader.doctypes import name_requests
+
+        k = cfg.k if isinstance(cfg.k, int) else cfg.k_max
+        plan.rows = estimate_rows(ctx.client, name_requests([["a document type"] * cfg.name_members] * k))
+        plan.notes.append("doctypes: one naming call per cluster (naming: llm)")
+    return plan
+
+
+def run_load(ctx: Context) -> Counts:
+    from wildlong.loader import graph_load
+
+    logging.getLogger("neo4j.notifications").setLevel(logging.ERROR)
+    counts = Counts("load")
+    g = ctx.graph
+    if ctx.cfg.load.reset:
+        graph_load.reset(g.driver, g.database)
+    graph_load.apply_schema(g.driver, g.database)
+    report = graph_load.load_extractions(
+        g.driver,
+        g.database,
+        [ctx.path("extractions.jsonl")],
+        ctx.doctype_model(),
+        ctx.cfg.load,
+        counts,
+        embedder=ctx.embedder,
+        progress=ctx.progress,
+    )
+    summary = graph_load.summary(g.driver, g.database)
+    body = {"uri": g.uri, "database": g.database, **summary}
+    ctx.path("graph.json").write_text(json.dumps(body, indent=1))
+    counts.note("facts_written", report.facts_written)
+    ctx.echo(
+        f"  wrote {report.queries_written:,} queries ({report.queries_unchanged:,} unchanged), "
+        f"{report.facts_written:,} HAS facts in {report.write_s:.1f} s; "
+        f"rebuilt {len(report.rebuilt)} doc types"
+    )
+    ctx.echo("  graph: " + ", ".join(f"{k} {v:,}" for k, v in summary.items()))
+    ctx.echo(f"  {'#':>3} {'doc type':<32} {'queries':>8} {'values':>7} {'edges':>8}")
+    for row in graph_load.doctype_report(g.driver, g.database):
+        name = str(row["name"])[:32]
+        ctx.echo(f"  {row['k_index']:>3} {name:<32} {row['size']:>8} {row['values']:>7} {row['edges']:>8}")
+    return counts

@@ -1,0 +1,148 @@
+"""Stage 1b and 2 of a run: documents, walk, instruct, pair, generate — a ``run`` and a ``plan`` each."""
+
+from __future__ import annotations
+
+from wildlong.records import Counts, read_jsonl, write_jsonl
+from wildlong.run.context import Context
+from wildlong.run.planning import estimate_rows
+from wildlong.run.stage import Forecast, StagePlan
+
+PLACEHOLDER_VALUE = "a short phrase of a few words"
+PLACEHOLDER_INSTRUCTION = " ".join(["Summarise what the material says about this need, with examples."] * 4)
+
+
+def run_documents(ctx: Context) -> Counts:
+    from wildlong.loader.doctypes import classify
+    from wildlong.synth.documents import read_documents
+
+    counts = Counts("documents")
+    docs = list(read_documents(ctx.cfg.documents, counts))
+    names = classify([d.text for d in docs], ctx.doctype_model(), ctx.embedder) if docs else []
+    docs = [d.model_copy(update={"doc_type": n}) for d, n in zip(docs, names, strict=True)]
+    write_jsonl(ctx.path("documents.jsonl"), docs)
+    counts.per_doc_type.update(names)
+    return counts
+
+
+def plan_documents(ctx: Context, fc: Forecast) -> StagePlan:
+    from wildlong.synth.documents import read_documents
+
+    docs = list(read_documents(ctx.cfg.documents, Counts("documents")))
+    fc.data["documents"] = docs
+    return StagePlan("documents", records=len(docs), exact=True)
+
+
+def run_walk(ctx: Context) -> Counts:
+    from wildlong.synth.records import Document
+    from wildlong.synth.walk_io import sample_to_file
+
+    cfg = ctx.cfg.walk
+    skipped: list[str] = []
+    if cfg.only_with_documents:
+        docs = read_jsonl(ctx.path("documents.jsonl"), Document)
+        with_docs = sorted({d.doc_type for d in docs if d.doc_type})
+        candidates = cfg.doc_types or ctx.doctype_model().names
+        wanted = [t for t in candidates if t in with_docs]
+        skipped = sorted(set(candidates) - set(wanted))
+        if wanted:
+            cfg = cfg.model_copy(update={"doc_types": wanted})
+    counts = sample_to_file(ctx.graph.driver, ctx.graph.database, cfg, ctx.path("walks.jsonl"))
+    for name in skipped:
+        counts.note(f"doc_type_without_documents:{name}")
+    return counts
+
+
+def plan_walk(ctx: Context, fc: Forecast) -> StagePlan:
+    return StagePlan("walk", records=ctx.cfg.walk.walks)
+
+
+def run_instruct(ctx: Context) -> Counts:
+    from wildlong.llm import load_template
+    from wildlong.synth.instructions import write_instructions
+    from wildlong.synth.walks import Walk
+
+    counts = Counts("instruct")
+    template = load_template("instruct", package="wildlong.synth")
+    walks = list(read_jsonl(ctx.path("walks.jsonl"), Walk))
+    kept = write_instructions(walks, ctx.client, template, ctx.cfg.instruct, counts, ctx.client.model)
+    write_jsonl(ctx.path("instructions.jsonl"), kept)
+    return counts
+
+
+def plan_instruct(ctx: Context, fc: Forecast) -> StagePlan:
+    from wildlong.llm import load_template
+    from wildlong.synth.instructions import requests_for
+    from wildlong.synth.walks import Walk
+
+    if ctx.path("walks.jsonl").exists() and "walk" in fc.records and ctx.manifest.counts("walk"):
+        walks, exact = list(read_jsonl(ctx.path("walks.jsonl"), Walk)), True
+    else:
+        n, length = fc.records.get("walk", ctx.cfg.walk.walks), ctx.cfg.walk.length
+        fields = [f"field_{i}" for i in range(length)]
+        walk = Walk(
+            walk_id="w",
+            doc_type="technical report",
+            node_ids=fields,
+            fields=fields,
+            values=[PLACEHOLDER_VALUE] * length,
+            weights=[],
+            strategy="weighted",
+            seed=0,
+            index=0,
+        )
+        walks, exact = [walk.model_copy(update={"walk_id": f"w{i}", "seed": i}) for i in range(n)], False
+    template = load_template("instruct", package="wildlong.synth")
+    rows = estimate_rows(ctx.client, requests_for(walks, template, ctx.cfg.instruct))
+    return StagePlan("instruct", rows=rows, records=len(walks), exact=exact)
+
+
+def run_pair(ctx: Context) -> Counts:
+    from wildlong.synth.pairing import pair
+    from wildlong.synth.records import Document, Instruction
+
+    counts = Counts("pair")
+    insts = list(read_jsonl(ctx.path("instructions.jsonl"), Instruction))
+    docs = list(read_jsonl(ctx.path("documents.jsonl"), Document))
+    write_jsonl(ctx.path("pairs.jsonl"), pair(insts, docs, ctx.cfg.pair, counts))
+    return counts
+
+
+def plan_pair(ctx: Context, fc: Forecast) -> StagePlan:
+    return StagePlan("pair", records=fc.records.get("instruct", 0))
+
+
+def run_generate(ctx: Context) -> Counts:
+    from wildlong.synth.generate import Templates, generate
+    from wildlong.synth.records import Document, Instruction, Pair
+
+    counts = Counts("generate")
+    pairs = list(read_jsonl(ctx.path("pairs.jsonl"), Pair))
+    insts = {i.instruction_id: i for i in read_jsonl(ctx.path("instructions.jsonl"), Instruction)}
+    docs = {d.doc_id: d for d in read_jsonl(ctx.path("documents.jsonl"), Document)}
+    samples = generate(pairs, insts, docs, ctx.client, Templates.load(), ctx.cfg.generate, counts)
+    write_jsonl(ctx.path("samples.jsonl"), samples)
+    return counts
+
+
+def plan_generate(ctx: Context, fc: Forecast) -> StagePlan:
+    from wildlong.synth.generate import Templates
+    from wildlong.synth.generate_plan import forecast_pairs, plan_requests
+    from wildlong.synth.records import Document, Instruction, Pair
+
+    if ctx.manifest.counts("pair") and ctx.path("pairs.jsonl").exists():
+        pairs = list(read_jsonl(ctx.path("pairs.jsonl"), Pair))
+        insts = {i.instruction_id: i for i in read_jsonl(ctx.path("instructions.jsonl"), Instruction)}
+        docs = {d.doc_id: d for d in read_jsonl(ctx.path("documents.jsonl"), Document)}
+        exact = True
+    else:
+        pool = fc.data.get("documents")
+        if pool is None:
+            pool = list(read_jsonl(ctx.path("documents.jsonl"), Document))
+        pairs, insts, docs = forecast_pairs(
+            fc.records.get("pair", 0), pool, ctx.cfg.pair, PLACEHOLDER_INSTRUCTION
+        )
+        exact = False
+    requests, notes = plan_requests(pairs, insts, docs, Templates.load(), ctx.cfg.generate)
+    plan = StagePlan("generate", rows=estimate_rows(ctx.client, requests), records=len(pairs), exact=exact)
+    plan.notes += notes
+    return plan
