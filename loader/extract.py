@@ -22,7 +22,7 @@ from typing import Any
 from tqdm import tqdm
 
 from wildlong.errors import ConfigError
-from wildlong.llm import Estimate, LLMClient, LLMRequest, LLMResult, PromptTemplate, load_template
+from wildlong.llm import LLM, Estimate, LLMRequest, LLMResult, PromptTemplate, load_template
 from wildlong.loader.config import ExtractConfig
 from wildlong.loader.normalize import normalise_fields
 from wildlong.loader.records import ExtractionFailure, ExtractionRecord, QueryRecord
@@ -108,7 +108,7 @@ def clip(text: str, limit: int) -> str:
 
 def extract_queries(
     queries: Iterable[QueryRecord],
-    client: LLMClient,
+    client: LLM,
     config: ExtractConfig,
     counts: Counts,
     *,
@@ -145,7 +145,7 @@ def extract_queries(
         bar.close()
 
 
-def estimate(queries: Iterable[QueryRecord], client: LLMClient, config: ExtractConfig) -> Estimate:
+def estimate(queries: Iterable[QueryRecord], client: LLM, config: ExtractConfig) -> Estimate:
     """The dry run: calls still to pay (cached ones are free), tokens and cost, nothing sent."""
     extractor = Extractor.from_config(config)
     return client.estimate([extractor.request(q) for q in queries])
@@ -207,7 +207,7 @@ def pending_queries(
 def extract_file(
     queries_path: Path,
     output: Path,
-    client: LLMClient,
+    client: LLM,
     config: ExtractConfig,
     *,
     progress: bool | None = None,

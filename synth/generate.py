@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from wildlong.llm import LLMClient, LLMRequest, LLMResult, PromptTemplate, count_messages
+from wildlong.llm import LLM, LLMRequest, LLMResult, PromptTemplate, count_messages
 from wildlong.records import Counts
 from wildlong.synth.chunking import chunk_budget, split
 from wildlong.synth.documents import cut_to_tokens
@@ -193,7 +193,7 @@ def generate(
     pairs: list[Pair],
     instructions: dict[str, Instruction],
     documents: dict[str, Document],
-    client: LLMClient,
+    client: LLM,
     templates: Templates,
     cfg: GenerateConfig,
     counts: Counts,

@@ -11,7 +11,7 @@ import re
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from wildlong.llm import LLMClient, LLMRequest, PromptTemplate
+from wildlong.llm import LLM, LLMRequest, PromptTemplate
 from wildlong.records import Counts
 from wildlong.synth.records import Instruction
 from wildlong.synth.walks import Walk
@@ -55,7 +55,7 @@ def requests_for(walks: list[Walk], template: PromptTemplate, cfg: InstructConfi
 
 def write_instructions(
     walks: list[Walk],
-    client: LLMClient,
+    client: LLM,
     template: PromptTemplate,
     cfg: InstructConfig,
     counts: Counts,

@@ -29,7 +29,8 @@ class GraphSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     uri: str | None = Field(
-        default=None, description="bolt://, neo4j://, neo4j+s://...; null = the managed server [env NEO4J_URI]"
+        default=None,
+        description="bolt://, neo4j://, neo4j+s://...; null = the managed server [env NEO4J_URI]",
     )
     user: str = Field("neo4j", description="user name [env NEO4J_USER]")
     password: str | None = Field(

@@ -32,17 +32,24 @@ COMMANDS: dict[str, str] = {
 EXIT_INTERRUPTED = 130
 
 
-class UserError(click.ClickException):
-    """A ``WildLongError`` as the CLI shows it: one line per problem, its own exit code."""
+class RunFailed(click.ClickException):
+    """A ``WildLongError`` as the CLI shows it: one line per problem; exit 1 (the run could not finish)."""
+
+    exit_code = 1
 
     def __init__(self, exc: WildLongError) -> None:
         super().__init__(exc.one_line())
-        self.exit_code = exc.exit_code
         self.problems = exc.lines()
 
     def show(self, file: Any = None) -> None:
         for line in self.problems:
             click.echo(f"Error: {line}", err=True)
+
+
+class UserMistake(RunFailed):
+    """A config, usage or input mistake: exit 2."""
+
+    exit_code = 2
 
 
 class LazyGroup(click.Group):
@@ -68,7 +75,7 @@ class LazyGroup(click.Group):
         try:
             return super().invoke(ctx)
         except WildLongError as exc:
-            raise UserError(exc) from None
+            raise (UserMistake if exc.exit_code == 2 else RunFailed)(exc) from None
         except KeyboardInterrupt:
             click.echo("interrupted: run the same command again to resume where it stopped", err=True)
             sys.exit(EXIT_INTERRUPTED)

@@ -60,7 +60,7 @@ def make_command(stage: Stage) -> click.Command:
         epilog=PRECEDENCE_HELP,
         context_settings=HELP,
     )
-    decorators = [common_options, _config_option, _force_option]
+    decorators: list[Any] = [common_options, _config_option, _force_option]
     if stage.graph:
         decorators.append(graph_flag_options)
     if stage.llm:

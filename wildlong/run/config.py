@@ -97,7 +97,7 @@ def model_for(stages: Any) -> type[RunConfig]:
     }
     if not extra:
         return RunConfig
-    return create_model("RunConfig", __base__=RunConfig, **extra)  # type: ignore[call-overload, no-any-return]
+    return create_model("RunConfig", __base__=RunConfig, **extra)  # type: ignore[call-overload]
 
 
 def resolve(
