@@ -31,14 +31,19 @@ class RulerConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     tasks: list[str] = Field(default_factory=lambda: list(ALL_TASKS), description="task names, or all 13")
-    lengths: list[int] = Field(default_factory=lambda: [4096, 8192, 16384, 32768, 65536, 131072])
+    lengths: list[int] = Field(
+        default_factory=lambda: [4096, 8192, 16384, 32768, 65536, 131072],
+        description="context lengths in tokens; each task is scored at each",
+    )
     samples: int = Field(100, ge=1, description="samples per task and length (RULER: 500)")
-    seed: int = 42
+    seed: int = Field(42, description="seed of the samples (same seed, same prompts)")
     haystack: Path | None = Field(None, description="essay JSON or text file; None = State of the Union")
     squad: Path | None = Field(None, description="SQuAD 2.0 dev JSON (qa_1)")
     hotpotqa: Path | None = Field(None, description="HotpotQA dev JSON (qa_2)")
-    output_dir: Path = Path("runs/ruler")
-    answer_prefix: Literal["prefill", "user", "none"] = "prefill"
+    output_dir: Path = Field(Path("runs/ruler"), description="samples, replies and scores (resumable)")
+    answer_prefix: Literal["prefill", "user", "none"] = Field(
+        "prefill", description="where RULER's answer prefix goes: start of the reply, end of the prompt, nowhere"
+    )
     tokenizer: str | None = Field(None, description="HF tokenizer for exact lengths (endpoint runs)")
 
     def fingerprint(self, backend_count: str) -> dict[str, Any]:

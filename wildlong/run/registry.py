@@ -158,3 +158,15 @@ STAGES: list[Stage] = [
 
 def names() -> list[str]:
     return [s.name for s in STAGES]
+
+
+def stage_table() -> list[str]:
+    """README's stage table, made from the declarations (a test keeps README equal to it)."""
+    lines = ["| stage | output | what |", "|---|---|---|"]
+    for s in STAGES:
+        shown = [o for o in s.outputs if not o.endswith((".npz", ".parquet", "README.md"))]
+        outputs = " + ".join(f"`{o}`" for o in shown)
+        if s.graph and s.name == "load":
+            outputs = "Neo4j (+ `graph.json`)"
+        lines.append(f"| {s.name} | {outputs} | {s.summary} |")
+    return lines
