@@ -102,3 +102,14 @@ def test_doctypes_command(tmp_path: Path) -> None:
     }
     bad = CliRunner().invoke(main, ["doctypes", "-o", str(out), "--k", "ten"])
     assert bad.exit_code == 2 and "doctypes.k" in bad.output, bad.output
+
+
+def test_leftover_part_files_are_removed_on_resume(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    (out / "dataset").mkdir(parents=True)
+    (out / "walks.jsonl.part").write_text('{"half": ')
+    (out / "dataset" / "train.jsonl.part").write_text("")
+    result = CliRunner().invoke(main, ["read", str(FIXTURES / "sharegpt_small.json"), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "removed walks.jsonl.part (left by an interrupted run)" in result.output
+    assert not list(out.rglob("*.part"))

@@ -117,7 +117,7 @@ def format_plans(cfg: RunConfig, ctx: Context, stages: Sequence[Stage], plans: l
     )
     lines = [head]
     total = PlanRow("total", "")
-    total_s: float | None = 0.0
+    total_s: float | None = None
     for plan in plans:
         stage = next(s for s in stages if s.name == plan.stage)
         measured = (ctx.manifest.data["stages"].get(plan.stage) or {}).get("seconds")
@@ -133,7 +133,8 @@ def format_plans(cfg: RunConfig, ctx: Context, stages: Sequence[Stage], plans: l
                 seconds = float(measured)
             if "complete already" in plan.notes:
                 seconds = 0.0
-            total_s = None if seconds is None or total_s is None else total_s + seconds
+            if seconds is not None:
+                total_s = (total_s or 0.0) + seconds
             _add(total, row)
             records = "" if plan.records is None else f"{plan.records:,}"
             note = "  (complete already)" if "complete already" in plan.notes else ""
