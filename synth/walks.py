@@ -62,6 +62,10 @@ class WalkConfig(BaseModel):
     )
     seed: int = Field(0, description="seed of every draw: the same seed and graph give the same walks")
     batch_size: int = Field(4096, ge=1, description="walks in flight per Cypher step query")
+    engine: Literal["cypher", "numpy"] = Field(
+        "cypher",
+        description="cypher: one batched query per step in Neo4j; numpy: the in-memory reference sampler",
+    )
     max_attempts: float = Field(
         5.0, ge=1, description="give up on a doc type after (its walks x this) attempts"
     )

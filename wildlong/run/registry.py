@@ -103,6 +103,7 @@ STAGES: list[Stage] = [
             Flag(("-n", "--walks"), "walk.walks", "walks to keep, spread over doc types by size", int),
             Flag(("--strategy",), "walk.strategy", "weighted | uniform | independent"),
             Flag(("--length",), "walk.length", "N: nodes per walk (the paper compares 4, 6, 8)", int),
+            Flag(("--engine",), "walk.engine", "cypher (in Neo4j) | numpy (the reference sampler)"),
         ),
         example="wildlong walk -o runs/try -n 1000 --length 6",
     ),

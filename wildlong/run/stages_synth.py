@@ -46,7 +46,7 @@ def run_walk(ctx: Context) -> Counts:
         skipped = sorted(set(candidates) - set(wanted))
         if wanted:
             cfg = cfg.model_copy(update={"doc_types": wanted})
-    counts = sample_to_file(ctx.graph.driver, ctx.graph.database, cfg, ctx.path("walks.jsonl"))
+    counts = sample_to_file(ctx.graph.driver, ctx.graph.database, cfg, ctx.path("walks.jsonl"), cfg.engine)
     for name in skipped:
         counts.note(f"doc_type_without_documents:{name}")
     return counts
