@@ -62,6 +62,9 @@ class WalkConfig(BaseModel):
     )
     seed: int = Field(0, description="seed of every draw: the same seed and graph give the same walks")
     batch_size: int = Field(4096, ge=1, description="walks in flight per Cypher step query")
+    coverage: bool = Field(
+        False, description="after sampling, print the share of values and edges walks visit"
+    )
     engine: Literal["cypher", "numpy"] = Field(
         "cypher",
         description="cypher: one batched query per step in Neo4j; numpy: the in-memory reference sampler",

@@ -42,7 +42,8 @@ class RulerConfig(BaseModel):
     hotpotqa: Path | None = Field(None, description="HotpotQA dev JSON (qa_2)")
     output_dir: Path = Field(Path("runs/ruler"), description="samples, replies and scores (resumable)")
     answer_prefix: Literal["prefill", "user", "none"] = Field(
-        "prefill", description="where RULER's answer prefix goes: start of the reply, end of the prompt, nowhere"
+        "prefill",
+        description="where RULER's answer prefix goes: start of the reply, end of the prompt, nowhere",
     )
     tokenizer: str | None = Field(None, description="HF tokenizer for exact lengths (endpoint runs)")
 

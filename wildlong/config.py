@@ -129,12 +129,27 @@ def validate(model: type[M], layers: list[Layer], *, hint: str | None = None) ->
     """The merged layers as ``model``; every error listed, one line each (see the module docstring)."""
     merged = merge(layers)
     try:
-        return model.model_validate(merged.data)
+        return model.model_validate(_empty_sections(model, merged.data))
     except ValidationError as exc:
         lines = [error_line(model, err, merged.where) for err in exc.errors()]
         raise ConfigError(
             lines[0], hint=hint or "`wildlong config keys` lists every key", details=lines
         ) from None
+
+
+def _empty_sections(model: type[BaseModel], data: dict[str, Any]) -> dict[str, Any]:
+    """A section left empty in the YAML (``walk:``) is an empty mapping, not null."""
+    out = dict(data)
+    for name, value in data.items():
+        info = model.model_fields.get(name)
+        nested = _model_of(info.annotation) if info is not None else None
+        if nested is None or (info is not None and _is_optional(info.annotation)):
+            continue
+        if value is None:
+            out[name] = {}
+        elif isinstance(value, dict):
+            out[name] = _empty_sections(nested, value)
+    return out
 
 
 def error_line(model: type[BaseModel], err: Any, where: dict[str, str]) -> str:

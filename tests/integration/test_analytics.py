@@ -179,11 +179,25 @@ def test_cli_query_formats_and_refusal(email: tuple[Graph, list[str]]) -> None:
     assert _counts(graph) == (11, 22)
 
 
+def _walk_folder(tmp_path: Path, name: str, graph: Graph) -> Path:
+    """A run folder whose load and documents stages are marked complete (the graph is the fixture's)."""
+    from tests.support.seed import seed_run
+
+    config = tmp_path / f"{name}.yaml"
+    config.write_text(f"seed: 3\ngraph:\n  uri: {graph.uri}\nwalk:\n  only_with_documents: false\n")
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    folder = tmp_path / name
+    seed_run(folder, config, {"load": [empty], "documents": [empty]})
+    return folder
+
+
 def test_cli_walk_and_plots(email: tuple[Graph, list[str]], tmp_path: Path) -> None:
     graph, _ = email
-    out = tmp_path / "walks.jsonl"
+    run = _walk_folder(tmp_path, "cypher", graph)
+    out = run / "walks.jsonl"
     code, text = _cli(
-        graph, "walk", "-n", "5", "--min-length", "2", "--seed", "3", "-o", str(out), "--coverage"
+        graph, "walk", "-n", "5", "--min-length", "2", "--seed", "3", "-o", str(run), "--coverage"
     )
     assert code == 0, text
     lines = [json.loads(line) for line in out.read_text().splitlines()]
@@ -201,11 +215,11 @@ def test_cli_walk_and_plots(email: tuple[Graph, list[str]], tmp_path: Path) -> N
         "--seed",
         "3",
         "-o",
-        str(tmp_path / "n.jsonl"),
+        str(_walk_folder(tmp_path, "numpy", graph)),
         "--engine",
         "numpy",
     )
-    assert code == 0 and (tmp_path / "n.jsonl").read_text() == out.read_text()
+    assert code == 0 and (tmp_path / "numpy" / "walks.jsonl").read_text() == out.read_text()
     code, text = _cli(graph, "graph", "plot", "-o", str(tmp_path / "plots"))
     assert code == 0, text
     for name in ("degree_distribution.png", "top_values.png", "strongest_pairs.png"):

@@ -70,7 +70,7 @@ def test_a_misspelt_run_key_in_the_yaml_is_exit_2_with_a_suggestion(
     config.write_text("name: strict\n" + yaml.safe_dump(nest(path, bad, 1)))
     code, out = _run(["run", str(config), "--dry-run"])
     dotted = ".".join((*path, bad))
-    line = len(path) + 1  # "name:" first, then one line per level
+    line = len(path) + 2  # "name:" first, then one line per level down to the key
     assert code == 2, out
     expected = f"{config}:{line}: {dotted}: unknown key; did you mean {'.'.join((*path, key))}?"
     assert expected in out, out

@@ -166,7 +166,7 @@ def test_rope_override_reaches_the_model_config_and_the_checkpoint(tmp_path: Pat
     assert saved["rope_parameters"]["rope_theta"] == 1.0e6
     record = json.loads((final / "rope.json").read_text())
     assert record["resolved"]["rope_type"] == "linear" and record["requested"]["rope_theta"] == 1.0e6
-    assert any("dropped: malformed 1, no_messages 1" in line for line in lines), lines
+    assert any("2 dropped (malformed=1, no_messages=1)" in line for line in lines), lines
 
 
 def test_two_steps_then_resume_equals_four_steps(tmp_path: Path, dataset: Path) -> None:

@@ -104,6 +104,12 @@ STAGES: list[Stage] = [
             Flag(("--strategy",), "walk.strategy", "weighted | uniform | independent"),
             Flag(("--length",), "walk.length", "N: nodes per walk (the paper compares 4, 6, 8)", int),
             Flag(("--engine",), "walk.engine", "cypher (in Neo4j) | numpy (the reference sampler)"),
+            Flag(
+                ("--min-length",), "walk.min_length", "drop walks that dead-end before this many nodes", int
+            ),
+            Flag(
+                ("--coverage",), "walk.coverage", "report the share of values and edges visited", is_flag=True
+            ),
         ),
         example="wildlong walk -o runs/try -n 1000 --length 6",
     ),

@@ -49,6 +49,14 @@ def run_walk(ctx: Context) -> Counts:
     counts = sample_to_file(ctx.graph.driver, ctx.graph.database, cfg, ctx.path("walks.jsonl"), cfg.engine)
     for name in skipped:
         counts.note(f"doc_type_without_documents:{name}")
+    if cfg.coverage:
+        from wildlong.synth.walk_io import coverage_table
+
+        ctx.echo(
+            coverage_table(ctx.graph.driver, ctx.graph.database, ctx.path("walks.jsonl")).to_string(
+                index=False
+            )
+        )
     return counts
 
 
