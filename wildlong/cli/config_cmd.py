@@ -7,8 +7,8 @@ from typing import Any
 
 import click
 
-from wildlong.cli.layers import PRECEDENCE_HELP, graph_flag_options, llm_flag_options
-from wildlong.cli.options import HELP
+from wildlong.cli.layers import PRECEDENCE_HELP, llm_flag_options
+from wildlong.cli.options import HELP, graph_options
 
 
 @click.group(context_settings=HELP)
@@ -81,7 +81,7 @@ def keys(section: str | None) -> None:
 @config.command(context_settings=HELP, epilog=PRECEDENCE_HELP)
 @click.argument("config_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--set", "overrides", multiple=True, metavar="SECTION.KEY=VALUE", help="Override a value.")
-@graph_flag_options
+@graph_options
 @llm_flag_options
 def show(config_file: Path, overrides: tuple[str, ...], **_: Any) -> None:
     """Print CONFIG as a run resolves it: defaults, environment, the file, --set and flags applied.

@@ -15,7 +15,6 @@ from typing import Any, TypeVar
 import click
 from click.core import ParameterSource
 
-from wildlong.cli.options import graph_options
 from wildlong.config import Layer
 from wildlong.llm.options import NEGATED, OPTION_KEYS, OPTIONS
 
@@ -54,10 +53,6 @@ def llm_flag_options(func: F) -> F:
     for opt in reversed(OPTIONS):
         func = opt(func)
     return func
-
-
-def graph_flag_options(func: F) -> F:
-    return graph_options(func)
 
 
 def option_layers(ctx: click.Context, keys: dict[str, str]) -> tuple[Layer, Layer]:

@@ -11,12 +11,11 @@ from wildlong.cli.layers import (
     PRECEDENCE_HELP,
     all_keys,
     common_options,
-    graph_flag_options,
     llm_flag_options,
     option_layers,
     show_progress,
 )
-from wildlong.cli.options import HELP
+from wildlong.cli.options import HELP, graph_options
 from wildlong.run.registry import STAGES, names
 
 
@@ -40,7 +39,7 @@ class StageChoice(click.Choice):
 @common_options
 @click.option("--limit", type=click.IntRange(1), default=None, help="Cap the walks (so the records) at this.")
 @click.option("--until", type=StageChoice(), default=None, help="Stop after this stage.")
-@graph_flag_options
+@graph_options
 @llm_flag_options
 def run(config: Path, overrides: tuple[str, ...], dry_run: bool, limit: int | None, until: str | None,
         **_: Any) -> None:  # fmt: skip

@@ -12,8 +12,8 @@ from typing import Any
 
 import click
 
-from wildlong.cli.layers import PRECEDENCE_HELP, common_options, graph_flag_options, llm_flag_options
-from wildlong.cli.options import HELP
+from wildlong.cli.layers import PRECEDENCE_HELP, common_options, llm_flag_options
+from wildlong.cli.options import HELP, graph_options
 from wildlong.run.stage import Flag, Stage
 
 
@@ -62,7 +62,7 @@ def make_command(stage: Stage) -> click.Command:
     )
     decorators: list[Any] = [common_options, _config_option, _force_option]
     if stage.graph:
-        decorators.append(graph_flag_options)
+        decorators.append(graph_options)
     if stage.llm:
         decorators.append(llm_flag_options)
     for decorate in decorators:
@@ -87,7 +87,9 @@ def _force_option(command: click.Command) -> click.Command:
 
 
 def _resolved_in(out: Path | None) -> Path | None:
-    folder = out if out is not None else Path("runs/wildlong-run")
+    from wildlong.run.config import RunConfig
+
+    folder = out if out is not None else RunConfig.model_fields["out"].default
     resolved = folder / "config.resolved.yaml"
     return resolved if resolved.is_file() else None
 

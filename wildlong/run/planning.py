@@ -53,9 +53,9 @@ def plan_all(
     plans = []
     for stage in stages:
         if ctx.manifest.complete(stage.name, prints[stage.name]):
-            counts = ctx.manifest.counts(stage.name)
-            fc.records[stage.name] = int(counts.get("kept", counts.get("records", 0)) or 0)
-            plans.append(StagePlan(stage.name, records=fc.records[stage.name], notes=["complete already"]))
+            fc.complete.add(stage.name)
+            fc.records[stage.name] = int(ctx.manifest.counts(stage.name).get("kept") or 0)
+            plans.append(StagePlan(stage.name, records=fc.records[stage.name], complete=True))
         else:
             fn = stage.plan_fn()
             plan = fn(ctx, fc) if fn is not None else StagePlan(stage.name)
@@ -123,21 +123,17 @@ def format_plans(cfg: RunConfig, ctx: Context, stages: Sequence[Stage], plans: l
         measured = (ctx.manifest.data["stages"].get(plan.stage) or {}).get("seconds")
         rows = plan.rows or [PlanRow(plan.stage, "-")]
         for row in rows:
-            seconds = row_seconds(row, rps, embedded) if stage.llm or row.calls else None
-            if (
-                seconds is None
-                and not stage.llm
-                and measured is not None
-                and "complete already" not in plan.notes
-            ):
-                seconds = float(measured)
-            if "complete already" in plan.notes:
-                seconds = 0.0
+            if plan.complete:
+                seconds: float | None = 0.0
+            elif stage.llm or row.calls:
+                seconds = row_seconds(row, rps, embedded)
+            else:  # no LLM: what it took the last time it ran here, if ever
+                seconds = None if measured is None else float(measured)
             if seconds is not None:
                 total_s = (total_s or 0.0) + seconds
             _add(total, row)
             records = "" if plan.records is None else f"{plan.records:,}"
-            note = "  (complete already)" if "complete already" in plan.notes else ""
+            note = "  (complete already)" if plan.complete else ""
             lines.append(
                 f"{plan.stage:<10} {row.call:<10} {row.calls:>7,} {row.worst:>7,} {row.cached:>7,} "
                 f"{row.input_tokens:>11,} {row.output_tokens:>10,} {_money(row.cost_usd):>9} "
@@ -150,7 +146,7 @@ def format_plans(cfg: RunConfig, ctx: Context, stages: Sequence[Stage], plans: l
     )
     lines.append(f"expected wall time from {source}; stages without a figure are not counted in it")
     for plan in plans:
-        lines += [f"note: {n}" for n in plan.notes if n != "complete already"]
+        lines += [f"note: {n}" for n in plan.notes]
     return "\n".join(lines)
 
 

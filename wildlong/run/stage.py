@@ -17,7 +17,6 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
@@ -64,6 +63,7 @@ class StagePlan:
     records: int | None = None
     notes: list[str] = field(default_factory=list)
     exact: bool = False  # counted from real inputs (else forecast from the config)
+    complete: bool = False  # done already with this config: nothing to send
 
 
 @dataclass
@@ -72,6 +72,7 @@ class Forecast:
 
     records: dict[str, int] = field(default_factory=dict)
     data: dict[str, Any] = field(default_factory=dict)
+    complete: set[str] = field(default_factory=set)  # stages done with this config: their files are inputs
 
 
 RunFn = Callable[["Context"], Counts]
@@ -97,18 +98,11 @@ class Stage:
     example: str = ""
     optional_outputs: tuple[str, ...] = ()  # written when there is something to write
 
-    @property
-    def inputs(self) -> tuple[str, ...]:
-        return self.depends
-
     def run_fn(self) -> RunFn:
         return _resolve(self.run)
 
     def plan_fn(self) -> PlanFn | None:
         return None if self.plan is None else _resolve(self.plan)
-
-    def output_paths(self, run_dir: Path) -> list[Path]:
-        return [run_dir / o for o in self.outputs]
 
 
 def _resolve(target: Any) -> Any:

@@ -82,7 +82,7 @@ def plan_instruct(ctx: Context, fc: Forecast) -> StagePlan:
     from wildlong.synth.instructions import requests_for
     from wildlong.synth.walks import Walk
 
-    if ctx.path("walks.jsonl").exists() and "walk" in fc.records and ctx.manifest.counts("walk"):
+    if "walk" in fc.complete:
         walks, exact = list(read_jsonl(ctx.path("walks.jsonl"), Walk)), True
     else:
         n, length = fc.records.get("walk", ctx.cfg.walk.walks), ctx.cfg.walk.length
@@ -137,7 +137,7 @@ def plan_generate(ctx: Context, fc: Forecast) -> StagePlan:
     from wildlong.synth.generate_plan import forecast_pairs, plan_requests
     from wildlong.synth.records import Document, Instruction, Pair
 
-    if ctx.manifest.counts("pair") and ctx.path("pairs.jsonl").exists():
+    if "pair" in fc.complete:
         pairs = list(read_jsonl(ctx.path("pairs.jsonl"), Pair))
         insts = {i.instruction_id: i for i in read_jsonl(ctx.path("instructions.jsonl"), Instruction)}
         docs = {d.doc_id: d for d in read_jsonl(ctx.path("documents.jsonl"), Document)}
