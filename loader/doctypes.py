@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from pydantic import BaseModel, Field, PrivateAttr
 
-from wildlong.errors import ConfigError, InputError
+from wildlong.errors import ConfigError, InputError, StageIncomplete
 from wildlong.loader.config import DocTypeConfig
 from wildlong.loader.embed import Embedder
 from wildlong.loader.merge import near_duplicate_aliases, value_counts
@@ -349,6 +349,13 @@ def llm_namer(client: Any) -> Namer:
 
     def name(tops: list[list[str]]) -> list[str | None]:
         results = client.run(name_requests(tops), progress=False, desc="name doc types")
+        missed = [r for r in results if r.unanswered]
+        if missed:  # a fallback name now would differ from the name a later run gets
+            raise StageIncomplete(
+                f"doctypes: {len(missed)} of {len(results)} naming requests got no answer "
+                f"({missed[0].reason}: {missed[0].detail[:120]})",
+                hint="the stage is not complete; run the same command again once the LLM answers",
+            )
         return [
             r.value.name if r.ok and r.value is not None and r.value.name.strip() else None for r in results
         ]

@@ -116,8 +116,9 @@ def extract_queries(
     progress: bool | None = None,
     total: int | None = None,
 ) -> Iterator[ExtractionRecord | ExtractionFailure]:
-    """Records (or failures) in input order. Failures are counted as drops by reason; a budget stop ends
-    the stream (``client.budget_exceeded``) with the unsent queries counted as ``budget_exceeded``."""
+    """Records (or failures) in input order. A reply that failed is a drop by reason; a request that got
+    no answer (outage, timeout, budget) is counted as unanswered, and a budget stop ends the stream
+    (``client.budget_exceeded``)."""
     extractor = extractor or Extractor.from_config(config)
     model = client.model
     stream = iter(queries)
@@ -129,11 +130,10 @@ def extract_queries(
             results = client.run([extractor.request(q) for q in chunk], progress=False)
             for query, result in zip(chunk, results, strict=True):
                 counts.seen += 1
-                if result.reason == "budget_exceeded":
-                    counts.drop("budget_exceeded")
-                    continue
                 item = extractor.record(query, result, model, counts)
-                if isinstance(item, ExtractionFailure):
+                if isinstance(item, ExtractionFailure) and result.unanswered:  # sent again on resume
+                    counts.miss(item.reason, f"{query.query_id}: {item.reason}: {item.detail[:200]}")
+                elif isinstance(item, ExtractionFailure):
                     counts.drop(item.reason, f"{query.query_id}: {item.reason}: {item.detail[:200]}")
                 else:
                     counts.keep()

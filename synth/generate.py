@@ -212,6 +212,10 @@ def generate(
     for i, job in enumerate(live):
         if job.mode == "map_reduce":
             notes = [first[k] for k in job.map_requests]
+            missed = next((r for r in notes if r.unanswered), None)
+            if missed is not None:  # reduced from some notes only, the answer would differ on resume
+                counts.miss(f"map_{missed.reason}")
+                continue
             request = _reduce_request(job, notes, templates, cfg)
             if request is None:
                 counts.drop("no_relevant_notes")
@@ -246,6 +250,9 @@ def _rewrite_request(job: _Job, t: Templates, cfg: GenerateConfig) -> LLMRequest
 
 
 def _accept_rewrite(job: _Job, result: LLMResult[object], counts: Counts) -> bool:
+    if result.unanswered:
+        counts.miss(f"rewrite_{result.reason}")
+        return False
     if not result.ok or not isinstance(result.value, RewriteReply):
         counts.drop(f"rewrite_{result.reason or 'invalid'}")
         return False
@@ -320,8 +327,13 @@ def grounding(answer: str, docs: Sequence[Document]) -> float:
 def _accept_answer(
     job: _Job, result: LLMResult[object], t: Templates, cfg: GenerateConfig, counts: Counts
 ) -> Sample | None:
+    if result.unanswered:
+        counts.miss(f"answer_{result.reason}")
+        return None
     if not result.ok:
-        counts.drop("empty" if result.reason == "empty" else f"answer_{result.reason}")
+        # a cut-off answer (finish_reason "length") is a real reply, rejected as "truncated"
+        plain = result.reason in ("empty", "truncated")
+        counts.drop(str(result.reason) if plain else f"answer_{result.reason}")
         return None
     text = result.text.strip()
     reason = None

@@ -67,8 +67,11 @@ def write_instructions(
     kept: list[Instruction] = []
     for walk, result in zip(walks, results, strict=True):
         counts.seen += 1
+        if result.unanswered:  # sent again on resume; the stage is not complete
+            counts.miss(str(result.reason))
+            continue
         if not result.ok:
-            counts.drop(f"llm_{result.reason}")
+            counts.drop("truncated" if result.reason == "truncated" else f"llm_{result.reason}")
             continue
         text = clean(result.text)
         if len(text) < cfg.min_chars:

@@ -96,7 +96,8 @@ class EndpointBackend:
         out: list[tuple[str, str | None]] = []
         for s, r in zip(samples, results, strict=True):
             text = strip_echo(r.text or "", s.answer_prefix) if self.mode == "prefill" else r.text or ""
-            out.append((text, None if r.ok else r.reason or "failed"))
+            usable = r.ok or r.reason == "truncated"  # RULER scores what came within max_new_tokens
+            out.append((text, None if usable else r.reason or "failed"))
         return out
 
 

@@ -62,3 +62,15 @@ class LLMError(WildLongError):
 
 class BudgetExceeded(LLMError):
     """The run reached its ``--max-cost`` limit and stopped cleanly."""
+
+
+class GraphLost(GraphError):
+    """Neo4j stopped answering while a stage ran; finished stages are kept and the run resumes."""
+
+
+class StageIncomplete(WildLongError):
+    """A stage could not do its work (requests that never got an answer); it is not marked complete."""
+
+
+class KeptNothing(WildLongError):
+    """A stage kept no record, so the stages after it have nothing to work on."""

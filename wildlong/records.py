@@ -38,8 +38,10 @@ PART = ".part"
 class Counts:
     """What a stage saw, kept and dropped (by reason), and its first problem messages (``file:line: ...``).
 
-    ``notes`` count events that are not drops (``language_detected``); ``per_doc_type`` counts kept records
-    per doc type for the stages that have one (walks, documents) and stays empty for the others.
+    ``unanswered`` counts requests that never got an answer (by reason): they are not drops, and a stage
+    with any is not complete (see :mod:`wildlong.run.pipeline`). ``notes`` count events that are not drops
+    (``language_detected``); ``per_doc_type`` counts kept records per doc type for the stages that have
+    one (walks, documents) and stays empty for the others.
     """
 
     stage: str
@@ -47,6 +49,7 @@ class Counts:
     kept: int = 0
     dropped: Counter[str] = field(default_factory=Counter)
     notes: Counter[str] = field(default_factory=Counter)
+    unanswered: Counter[str] = field(default_factory=Counter)
     per_doc_type: Counter[str] = field(default_factory=Counter)
     messages: list[str] = field(default_factory=list)
     max_messages: int = 20
@@ -56,6 +59,13 @@ class Counts:
 
     def drop(self, reason: str, message: str | None = None, n: int = 1) -> None:
         self.dropped[reason] += n
+        if message is not None:
+            self.message(message)
+
+    def miss(self, reason: str, message: str | None = None, n: int = 1) -> None:
+        """A request that never got an answer (outage, rate limit, timeout): not a drop, the stage is not
+        done; resume sends it again."""
+        self.unanswered[reason] += n
         if message is not None:
             self.message(message)
 
@@ -72,6 +82,9 @@ class Counts:
         line = f"{self.stage}: {self.seen:,} seen, {self.kept:,} kept, {drops:,} dropped"
         if self.dropped:
             line += " (" + ", ".join(f"{k}={v:,}" for k, v in sorted(self.dropped.items())) + ")"
+        if self.unanswered:
+            missed = ", ".join(f"{k}={v:,}" for k, v in sorted(self.unanswered.items()))
+            line += f", {sum(self.unanswered.values()):,} unanswered ({missed})"
         if self.notes:
             line += "; " + ", ".join(f"{k}={v:,}" for k, v in sorted(self.notes.items()))
         return line
@@ -86,6 +99,8 @@ class Counts:
             "notes": dict(sorted(self.notes.items())),
             "messages": list(self.messages),
         }
+        if self.unanswered:
+            body["unanswered"] = dict(sorted(self.unanswered.items()))
         if self.per_doc_type:
             body["per_doc_type"] = dict(sorted(self.per_doc_type.items()))
         return body

@@ -107,6 +107,7 @@ def test_doctypes_command(tmp_path: Path) -> None:
 def test_leftover_part_files_are_removed_on_resume(tmp_path: Path) -> None:
     out = tmp_path / "run"
     (out / "dataset").mkdir(parents=True)
+    (out / "manifest.json").write_text('{"wildlong": 1, "stages": {}}')  # a run folder, killed early
     (out / "walks.jsonl.part").write_text('{"half": ')
     (out / "dataset" / "train.jsonl.part").write_text("")
     result = CliRunner().invoke(main, ["read", str(FIXTURES / "sharegpt_small.json"), "-o", str(out)])

@@ -128,15 +128,17 @@ def test_extract_file_records_failures_and_resume(server: ScriptedOpenAIServer, 
     calls = server.chat_count
     again = client_for(server, tmp_path)
     summary = extract_file(queries, out, again, ExtractConfig(keep_text=True), progress=False)
-    assert server.chat_count == calls  # the failure is retried from the cache: nothing is sent
-    assert summary.skipped_done == 2 and summary.counts.seen == 1
-    assert len(list(read_jsonl(out, ExtractionRecord))) == 2
+    # the unparseable replies were not cached: that one query is asked again (now answered well)
+    assert server.chat_count == calls + 1
+    assert summary.skipped_done == 2 and summary.counts.seen == 1 and summary.counts.kept == 1
+    assert [r.query_id for r in read_jsonl(out, ExtractionRecord)] == ["t:0", "t:1", "t:2"]
+    assert again.cache is not None and again.cache.rejected() == 2  # the reply and its repair, kept apart
     again.close()
 
     fresh = tmp_path / "fresh.jsonl"
     third = client_for(server, tmp_path)
     extract_file(queries, fresh, third, ExtractConfig(keep_text=True), progress=False)
-    assert server.chat_count == calls  # a new output file, same cache: still nothing sent
+    assert server.chat_count == calls + 1  # a new output file, same cache: nothing sent
     assert third.accounting.to_dict()["stages"][0]["requests"] == 0
     assert fresh.read_text() == out.read_text()
     third.close()

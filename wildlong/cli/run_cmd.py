@@ -39,10 +39,14 @@ class StageChoice(click.Choice):
 @common_options
 @click.option("--limit", type=click.IntRange(1), default=None, help="Cap the walks (so the records) at this.")
 @click.option("--until", type=StageChoice(), default=None, help="Stop after this stage.")
+@click.option(
+    "--force", is_flag=True,
+    help="Write into an output folder that holds files but is not a WildLong run folder.",
+)  # fmt: skip
 @graph_options
 @llm_flag_options
 def run(config: Path, overrides: tuple[str, ...], dry_run: bool, limit: int | None, until: str | None,
-        **_: Any) -> None:  # fmt: skip
+        force: bool, **_: Any) -> None:  # fmt: skip
     """Run a whole synthesis: conversations → graph → walks → instructions → documents → dataset.
 
     \b
@@ -60,7 +64,7 @@ def run(config: Path, overrides: tuple[str, ...], dry_run: bool, limit: int | No
         cfg = cfg.model_copy(
             update={"walk": cfg.walk.model_copy(update={"walks": min(cfg.walk.walks, limit)})}
         )
-    execute(cfg, dry_run=dry_run, until=until)
+    execute(cfg, dry_run=dry_run, until=until, foreign_ok=force)
 
 
 def resolve_cli_config(
@@ -78,7 +82,9 @@ def resolve_cli_config(
 
 
 def execute(cfg: Any, *, dry_run: bool, until: str | None = None, only: str | None = None,
-            force: bool = False) -> None:  # fmt: skip
+            force: bool = False, foreign_ok: bool = False) -> None:  # fmt: skip
+    import shlex
+    import sys
     import time
 
     t0 = time.monotonic()
@@ -87,17 +93,17 @@ def execute(cfg: Any, *, dry_run: bool, until: str | None = None, only: str | No
 
         click.echo(plan(cfg, STAGES, until=until, only=only))
         return
-    from wildlong.errors import LLMError
+    from wildlong.run.pipeline import RESUME
     from wildlong.run.pipeline import run as run_pipeline
 
+    resume = "wildlong " + shlex.join(sys.argv[1:]) if len(sys.argv) > 1 else RESUME
     result = run_pipeline(cfg, STAGES, echo=click.echo, until=until, only=only, force=force,
+                          foreign_ok=foreign_ok or force, resume=resume,
                           progress=show_progress())  # fmt: skip
     click.echo(f"run folder: {result.run_dir}")
     if result.dataset.exists() and ((until is None and only is None) or "dataset" in result.ran):
         click.echo(f"dataset:    {result.dataset}  (+ train.parquet, README.md)")
     click.echo(f"wall time:  {time.monotonic() - t0:.0f} s")
-    if result.kept_nothing:
-        raise LLMError(f"{result.kept_nothing} kept nothing", hint="see the counts above for why")
 
 
 @click.command(context_settings=HELP)

@@ -82,7 +82,12 @@ def _config_option(command: click.Command) -> click.Command:
 
 
 def _force_option(command: click.Command) -> click.Command:
-    click.option("--force", is_flag=True, help="Run the stage even when it is complete already.")(command)
+    click.option(
+        "--force",
+        is_flag=True,
+        help="Run the stage even when it is complete already (and write into a folder that is "
+        "not a WildLong run folder).",
+    )(command)
     return command
 
 

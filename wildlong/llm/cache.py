@@ -2,7 +2,9 @@
 
 The key is a sha256 over everything that shapes a reply: model, messages, parameters, the output schema and
 the content version of every prompt template involved. One row per key, committed as soon as the reply
-arrives: a ``kill -9`` loses only the calls that were in flight.
+arrives: a ``kill -9`` loses only the calls that were in flight. Errors are never stored; a reply that stays
+unparseable after the repair is moved to the ``rejected`` table (:meth:`ResponseCache.reject`), so a later
+run asks again. A reply cut off at ``max_tokens`` is a real reply and stays.
 """
 
 from __future__ import annotations
@@ -24,6 +26,13 @@ CREATE TABLE IF NOT EXISTS replies (
     model TEXT NOT NULL,
     stage TEXT NOT NULL,
     templates TEXT NOT NULL,
+    reply TEXT NOT NULL,
+    created REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS rejected (
+    key TEXT PRIMARY KEY,
+    stage TEXT NOT NULL,
+    reason TEXT NOT NULL,
     reply TEXT NOT NULL,
     created REAL NOT NULL
 )
@@ -60,7 +69,7 @@ class ResponseCache:
             self._db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.execute(_SCHEMA)
+            self._db.executescript(_SCHEMA)
         except (OSError, sqlite3.Error) as exc:
             raise ConfigError(f"cannot open the LLM cache {self.path}: {exc}", hint="check --cache") from None
 
@@ -85,6 +94,28 @@ class ResponseCache:
                 time.time(),
             ),
         )
+
+    def reject(self, key: str, reason: str) -> None:
+        """Move a reply that proved unusable (unparseable after the repair) out of the cache, into the
+        ``rejected`` table for diagnosis: a later run sends its request again."""
+        row = self._db.execute("SELECT stage, reply FROM replies WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            return
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            self._db.execute(
+                "INSERT OR REPLACE INTO rejected (key, stage, reason, reply, created) VALUES (?, ?, ?, ?, ?)",
+                (key, row[0], reason, row[1], time.time()),
+            )
+            self._db.execute("DELETE FROM replies WHERE key = ?", (key,))
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+
+    def rejected(self) -> int:
+        """How many replies were moved out as unusable."""
+        return int(self._db.execute("SELECT COUNT(*) FROM rejected").fetchone()[0])
 
     def __len__(self) -> int:
         return int(self._db.execute("SELECT COUNT(*) FROM replies").fetchone()[0])

@@ -3,7 +3,8 @@
 The key (:func:`~wildlong.llm.cache.cache_key`) covers the model, messages, parameters, response format and
 the prompt versions. A hit, or a share of an identical call that is on the wire right now, counts as a
 cache hit and costs nothing; a fresh reply goes through the budget layer and is stored at once (a killed
-run loses only what was in flight). Failures are never stored.
+run loses only what was in flight). Failures are never stored, and a reply the client finds unusable
+(unparseable after its repair) is taken out again with :meth:`CachedCalls.reject`.
 """
 
 from __future__ import annotations
@@ -91,6 +92,11 @@ class CachedCalls:
         if reply is not None and self.cache is not None:
             self.cache.put(key, reply, stage=stage, templates=versions)
         return Fetched(reply, failure, False, attempts)
+
+    def reject(self, key: str, reason: str) -> None:
+        """Serve this key's reply no more (it proved unusable): a later call sends it again."""
+        if self.cache is not None:
+            self.cache.reject(key, reason)
 
     def close(self) -> None:
         if self.cache is not None:

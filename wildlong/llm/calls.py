@@ -1,7 +1,9 @@
 """What a stage hands the client (``LLMRequest``) and what it gets back (``LLMResult``).
 
 A result is never an exception: a record that failed (invalid JSON after the repair, retries exhausted,
-a timeout...) comes back with ``ok=False`` and a ``reason`` from :data:`FAILURE_REASONS`, and is counted.
+a timeout...) comes back with ``ok=False`` and a ``reason`` from :data:`FAILURE_REASONS`. Stages count a
+reply that failed a gate as a drop, and a request that never got an answer (:data:`UNANSWERED`,
+``result.unanswered``) as unanswered: the stage is then not complete and resume sends it again.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ FAILURE_REASONS = (
     "bad_request",  # 400/422: this request is wrong (too long for the context...)
     "budget_exceeded",  # not sent: --max-cost reached (not counted as a failure)
 )
+# The reasons that mean "no answer came" (the request is sent again on resume), not "the answer was bad".
+UNANSWERED = frozenset({"timeout", "rate_limited", "server_error", "connection", "budget_exceeded"})
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,11 @@ class LLMResult(Generic[T]):
     input_tokens: int = 0
     output_tokens: int = 0
     attempts: int = 0  # HTTP requests sent for this record (0 when everything came from the cache)
+
+    @property
+    def unanswered(self) -> bool:
+        """True when the request never got an answer (outage, rate limit, timeout, budget): not a drop."""
+        return not self.ok and self.reason in UNANSWERED
 
     @classmethod
     def failed(cls, reason: str, detail: str = "", **extra: Any) -> LLMResult[T]:

@@ -9,7 +9,9 @@
 
 On top it owns the request shape: the settings' default parameters, structured output (``response_format``
 modes, remembered once the server refuses one, and one repair quoting the validation error) and the
-dry-run's estimate. A bad record comes back as ``LLMResult(ok=False, reason=...)``; only what stops every
+dry-run's estimate. A reply still unparseable after the repair is taken out of the cache (a later run asks
+again); a reply cut off at ``max_tokens`` is final (``truncated``, cached, no repair). A bad record comes
+back as ``LLMResult(ok=False, reason=...)``; only what stops every
 record raises: :class:`BudgetExceeded`, and :class:`LLMError` for a wrong key/model/URL or a dead endpoint.
 
     client = LLMClient(resolve_settings(LLMSettings(...)))
@@ -46,6 +48,8 @@ if TYPE_CHECKING:
     from wildlong.llm.interface import LLM
 
 M = TypeVar("M", bound=BaseModel)
+# Replies that get the one repair; a reply cut off at max_tokens ("truncated") is final: cached, rejected.
+REPAIRABLE = frozenset({"invalid_json", "schema_mismatch", "empty"})
 # one structured call as the cache layer takes it: stage, messages, parameters, response_format, versions
 _Call = tuple[str, list[ChatMessage], dict[str, Any], dict[str, Any] | None, list[str]]
 
@@ -113,7 +117,7 @@ class LLMClient:
                 continue
             break
         result: LLMResult[M] = structured_result(fetched, schema)
-        if fetched.reply is not None and not result.ok:
+        if fetched.reply is not None and not result.ok and result.reason in REPAIRABLE:
             call = (stage, first, merged, response_format, versions)
             result = await self._repaired(call, schema, fetched, result)
         self.accounting.record_outcome(stage, self.model, result.reason)
@@ -186,6 +190,10 @@ class LLMClient:
             stage, repair, params, response_format, [*versions, self._repair.version]
         )
         second: LLMResult[M] = structured_result(again, schema)
+        if second.reason in REPAIRABLE:  # unusable after the repair: neither reply is served again
+            self._calls.reject(self._calls.key(first, params, response_format, versions), str(second.reason))
+            repair_versions = [*versions, self._repair.version]
+            self._calls.reject(self._calls.key(repair, params, response_format, repair_versions), "repair")
         second.attempts += result.attempts
         second.input_tokens += result.input_tokens
         second.output_tokens += result.output_tokens

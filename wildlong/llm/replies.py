@@ -54,6 +54,8 @@ def text_result(fetched: Fetched) -> LLMResult[str]:
         return LLMResult.failed("content_filter", "the server filtered the reply", **common)
     if not reply.content.strip():
         return LLMResult.failed("empty", "the reply was empty", **common)
+    if reply.finish_reason == "length":  # a real reply, cut off at max_tokens: the stage rejects it
+        return LLMResult.failed("truncated", "the reply hit max_tokens (finish_reason: length)", **common)
     return LLMResult(ok=True, value=reply.content, **common)
 
 

@@ -54,6 +54,13 @@ class LLMSettings(BaseModel):
     )
     prices_path: Path | None = Field(default=None, description="price table overriding the shipped one")
     max_cost: float | None = Field(default=None, ge=0, description="USD; stop sending before exceeding it")
+    max_unanswered_share: float = Field(
+        default=0.0,
+        ge=0,
+        lt=1,
+        description="share of a stage's requests that may go unanswered (outage, rate limit, timeout) with "
+        "the stage still complete; 0 = none: any request without an answer leaves the stage incomplete",
+    )
     requests_per_s: float | None = Field(
         default=None,
         gt=0,

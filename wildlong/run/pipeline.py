@@ -2,6 +2,12 @@
 
 Every fact used here comes from the stage declarations (:mod:`wildlong.run.registry`): the order, each
 stage's config sections and upstream stages (its fingerprint), its outputs (what "complete" means).
+
+A stage is complete only if it did its work. Requests that never got an answer (``Counts.unanswered``:
+outage, rate limit, timeout, budget) past ``llm.max_unanswered_share`` leave it incomplete
+(:class:`StageIncomplete`, exit 1; the replies that came are cached, so the same command later sends only
+what is missing). A stage that keeps no record is complete but stops the run (:class:`KeptNothing`).
+Neo4j going away during a stage is one line (:class:`GraphLost`), never a traceback.
 """
 
 from __future__ import annotations
@@ -12,7 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from wildlong.errors import ConfigError
+from neo4j.exceptions import ServiceUnavailable, SessionExpired
+
+from wildlong.errors import ConfigError, GraphLost, KeptNothing, StageIncomplete
 from wildlong.records import Counts, remove_partials
 from wildlong.run.config import RunConfig, fingerprint, write_resolved
 from wildlong.run.context import Context
@@ -27,7 +35,9 @@ class RunResult:
     seconds: float
     ran: list[str]
     skipped: list[str]
-    kept_nothing: str | None = None  # the stage that ran and kept no record (the run then exits 1)
+
+
+RESUME = "the same command"
 
 
 def fingerprints(cfg: RunConfig, stages: Sequence[Stage]) -> dict[str, str]:
@@ -61,10 +71,17 @@ def run(
     until: str | None = None,
     only: str | None = None,
     force: bool = False,
+    foreign_ok: bool = False,
+    resume: str = RESUME,
 ) -> RunResult:
-    """Run (or resume) the pipeline in ``cfg.out``; ``only`` runs one stage (its upstream must be done)."""
+    """Run (or resume) the pipeline in ``cfg.out``; ``only`` runs one stage (its upstream must be done).
+
+    ``force`` runs stages even when complete; ``foreign_ok`` writes into a folder that holds files but no
+    WildLong manifest (refused otherwise); ``resume`` is the command the error lines name."""
     t0 = time.monotonic()
     cfg = cfg.seeded()
+    if not foreign_ok:
+        check_run_folder(cfg.out)
     cfg.out.mkdir(parents=True, exist_ok=True)
     for part in remove_partials(cfg.out):
         echo(f"  removed {part.relative_to(cfg.out)} (left by an interrupted run)")
@@ -83,8 +100,8 @@ def run(
                 skipped.append(stage.name)
                 echo(f"= {stage.name:<10} complete already ({brief(ctx.manifest.counts(stage.name))})")
             else:
-                _run_one(stage, ctx, prints[stage.name])
                 ran.append(stage.name)
+                _run_one(stage, ctx, prints[stage.name], resume)
             if stage.name == until:
                 break
         if ctx._client is not None:
@@ -92,23 +109,77 @@ def run(
     finally:
         ctx.close()
     dataset = cfg.out / "dataset" / "train.jsonl"
-    empty = "dataset" in ran and not ctx.manifest.counts("dataset").get("kept")
-    return RunResult(cfg.out, dataset, time.monotonic() - t0, ran, skipped, "dataset" if empty else None)
+    return RunResult(cfg.out, dataset, time.monotonic() - t0, ran, skipped)
 
 
-def _run_one(stage: Stage, ctx: Context, print_: str) -> None:
+def _run_one(stage: Stage, ctx: Context, print_: str, resume: str) -> None:
     ctx.echo(f"> {stage.name:<10} ...")
     started = time.monotonic()
     before = ctx.llm_requests()
-    counts: Counts = stage.run_fn()(ctx)
+    try:
+        counts: Counts = stage.run_fn()(ctx)
+    except (ServiceUnavailable, SessionExpired) as exc:
+        where = ctx._graph.uri if ctx._graph is not None else "the configured address"
+        ctx._graph = None  # its driver is of no use now; close() must not wait on it
+        raise GraphLost(
+            f"Neo4j at {where} stopped answering during {stage.name} ({type(exc).__name__}); "
+            "finished stages are kept",
+            hint=f"the run resumes with: {resume}" if resume != RESUME else "run the same command to resume",
+        ) from None
     seconds = time.monotonic() - started
     result = counts.to_dict()
     if stage.llm:
         after = ctx.llm_requests()
         result["llm_requests"] = {k: v - before.get(k, 0) for k, v in after.items() if v - before.get(k, 0)}
+    missed = sum(counts.unanswered.values())
+    if missed and missed > ctx.cfg.llm.max_unanswered_share * max(counts.seen, missed):
+        ctx.manifest.record_incomplete(stage.name, print_, result, seconds)
+        ctx.echo(f"✗ {stage.name:<10} {seconds:6.1f} s  {brief(result)}")
+        raise StageIncomplete(
+            unanswered_line(stage.name, counts, ctx.cfg.llm.base_url), hint=resume_hint(resume)
+        )
     outputs = [o for o in (*stage.outputs, *stage.optional_outputs) if ctx.path(o).exists()]
     ctx.manifest.record(stage.name, print_, outputs, result, seconds)
     ctx.echo(f"✓ {stage.name:<10} {seconds:6.1f} s  {brief(result)}")
+    if counts.kept == 0:
+        raise KeptNothing(
+            kept_nothing_line(stage.name, counts), hint="see the counts above; nothing after it ran"
+        )
+
+
+def unanswered_line(stage: str, counts: Counts, base_url: str | None) -> str:
+    """``extract: 24 of 24 LLM requests got no answer (server_error 24) from URL; not complete``."""
+    missed = sum(counts.unanswered.values())
+    why = ", ".join(f"{k} {v}" for k, v in counts.unanswered.most_common())
+    endpoint = f" from {base_url}" if base_url else ""
+    return (
+        f"{stage}: {missed} of {max(counts.seen, missed)} LLM requests got no answer ({why}){endpoint}; "
+        "the stage is not complete (the answers that came are cached)"
+    )
+
+
+def resume_hint(resume: str) -> str:
+    again = "run the same command" if resume == RESUME else f"run `{resume}`"
+    return f"once the endpoint answers, {again} again: it sends only the missing requests"
+
+
+def kept_nothing_line(stage: str, counts: Counts) -> str:
+    top = ", ".join(f"{k} {v}" for k, v in counts.dropped.most_common(3))
+    return f"{stage} kept no record of {counts.seen}" + (f" (dropped: {top})" if top else "")
+
+
+def check_run_folder(folder: Path) -> None:
+    """Refuse a folder that holds files but is not a WildLong run folder (its files would be overwritten)."""
+    if not folder.exists():
+        return
+    if not folder.is_dir():
+        raise ConfigError(f"output {folder} is a file, not a folder", hint="choose a folder with -o")
+    if not any(folder.iterdir()) or Manifest.is_run_folder(folder):
+        return
+    raise ConfigError(
+        f"output folder {folder} holds files but no WildLong manifest: a run would overwrite them",
+        hint="choose a new or empty folder with -o, or pass --force to write there anyway",
+    )
 
 
 def _check_upstream(stage: Stage, manifest: Manifest, prints: dict[str, str]) -> None:

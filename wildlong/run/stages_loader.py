@@ -37,7 +37,12 @@ def run_extract(ctx: Context) -> Counts:
         ctx.cfg.extract,
         progress=ctx.progress,
     )
-    return summary.counts
+    counts = summary.counts
+    if summary.skipped_done:  # the output holds them: the stage's counts describe the whole file
+        counts.seen += summary.skipped_done
+        counts.keep(summary.skipped_done)
+        counts.note("done_before", summary.skipped_done)
+    return counts
 
 
 def plan_extract(ctx: Context, fc: Forecast) -> StagePlan:
