@@ -73,7 +73,8 @@ class Reply:
         return cls("ok", text)
 
     @classmethod
-    def truncated(cls, text: str = '{"name": "cut off mid-str') -> Reply:
+    def truncated(cls, text: str | None = '{"name": "cut off mid-str') -> Reply:
+        """A reply with ``finish_reason: length``; ``None``: the responder's content, cut off."""
         return cls("truncated", text)
 
 

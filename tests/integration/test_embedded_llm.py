@@ -69,8 +69,10 @@ def test_a_plain_chat_completion(server: EmbeddedInfo, tmp_path: Path) -> None:
     client = _client(tmp_path)
     messages = [{"role": "user", "content": "Name one planet of the solar system."}]
     [result] = client.run([LLMRequest(messages, params={"max_tokens": 24})])
-    assert result.ok and result.text.strip()
-    assert result.finish_reason in ("stop", "length") and 0 < result.output_tokens <= 24
+    assert result.text.strip() and 0 < result.output_tokens <= 24
+    # a reply cut off at max_tokens is a real reply, but not an ok one: the stages reject it
+    assert (result.ok, result.finish_reason) in ((True, "stop"), (False, "length"))
+    assert result.ok or result.reason == "truncated"
     [again] = _client(tmp_path).run([LLMRequest(messages, params={"max_tokens": 24})])
     assert again.cached and again.text == result.text
 

@@ -142,13 +142,14 @@ def chat(
     )
     [result] = client.run([request], progress=False, desc="chat")
     seconds = time.monotonic() - started
-    if not result.ok:
+    cut = result.reason == "truncated"  # a real reply, cut off: show it, and say so
+    if not result.ok and not cut:
         raise click.ClickException(
             f"{settings.model} at {settings.base_url}: {result.reason}: {result.detail}"
         )
     click.echo(result.text)
     click.echo(
         f"[{settings.model} at {settings.base_url}: {result.input_tokens} tokens in, "
-        f"{result.output_tokens} out, {seconds:.2f} s]",
+        f"{result.output_tokens} out, {seconds:.2f} s" + ("; cut off at --max-tokens" if cut else "") + "]",
         err=True,
     )

@@ -6,7 +6,8 @@ stage's config sections and upstream stages (its fingerprint), its outputs (what
 A stage is complete only if it did its work. Requests that never got an answer (``Counts.unanswered``:
 outage, rate limit, timeout, budget) past ``llm.max_unanswered_share`` leave it incomplete
 (:class:`StageIncomplete`, exit 1; the replies that came are cached, so the same command later sends only
-what is missing). A stage that keeps no record is complete but stops the run (:class:`KeptNothing`).
+what is missing). A stage that keeps no record stops the run (:class:`KeptNothing`) and is not complete
+either: the same command runs it again (replies that proved unusable are asked again).
 Neo4j going away during a stage is one line (:class:`GraphLost`), never a traceback.
 """
 
@@ -136,15 +137,18 @@ def _run_one(stage: Stage, ctx: Context, print_: str, resume: str) -> None:
         ctx.manifest.record_incomplete(stage.name, print_, result, seconds)
         ctx.echo(f"✗ {stage.name:<10} {seconds:6.1f} s  {brief(result)}")
         raise StageIncomplete(
-            unanswered_line(stage.name, counts, ctx.cfg.llm.base_url), hint=resume_hint(resume)
+            unanswered_line(stage.name, counts, ctx.cfg.llm.base_url),
+            hint=resume_hint(resume, budget="budget_exceeded" in counts.unanswered),
+        )
+    if counts.kept == 0:  # not complete either: the same command tries again (cut-off replies are cached)
+        ctx.manifest.record_incomplete(stage.name, print_, result, seconds)
+        ctx.echo(f"✗ {stage.name:<10} {seconds:6.1f} s  {brief(result)}")
+        raise KeptNothing(
+            kept_nothing_line(stage.name, counts), hint="see the counts above; nothing after it ran"
         )
     outputs = [o for o in (*stage.outputs, *stage.optional_outputs) if ctx.path(o).exists()]
     ctx.manifest.record(stage.name, print_, outputs, result, seconds)
     ctx.echo(f"✓ {stage.name:<10} {seconds:6.1f} s  {brief(result)}")
-    if counts.kept == 0:
-        raise KeptNothing(
-            kept_nothing_line(stage.name, counts), hint="see the counts above; nothing after it ran"
-        )
 
 
 def unanswered_line(stage: str, counts: Counts, base_url: str | None) -> str:
@@ -158,9 +162,10 @@ def unanswered_line(stage: str, counts: Counts, base_url: str | None) -> str:
     )
 
 
-def resume_hint(resume: str) -> str:
+def resume_hint(resume: str, *, budget: bool = False) -> str:
     again = "run the same command" if resume == RESUME else f"run `{resume}`"
-    return f"once the endpoint answers, {again} again: it sends only the missing requests"
+    when = "with a higher llm.max_cost (--max-cost)" if budget else "once the endpoint answers"
+    return f"{when}, {again} again: it sends only the missing requests"
 
 
 def kept_nothing_line(stage: str, counts: Counts) -> str:
