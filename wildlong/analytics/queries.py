@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import neo4j
@@ -12,8 +13,7 @@ from wildlong import cypher
 from wildlong.errors import ConfigError, QueryRefused
 
 PREFIX = "analytics/"
-# Procedures that only read the schema or counts; anything else (apoc.load.*, apoc.cypher.*, db.create*,
-# dbms.*) is refused in ad-hoc queries.
+# Procedures that only read the schema or counts; any other procedure is refused in ad-hoc queries.
 READ_PROCEDURES = frozenset(
     {
         "db.labels",
@@ -27,6 +27,51 @@ READ_PROCEDURES = frozenset(
         "apoc.meta.schema",
     }
 )
+# Namespaced functions allowed in ad-hoc queries (un-namespaced ones are all built in). The built-in
+# temporal, spatial and vector functions, and APOC functions that only compute on their arguments:
+# nothing that runs a Cypher string, reads files or URLs, or administers the server (apoc.cypher.*,
+# apoc.periodic.*, apoc.load.*, apoc.util.*, dbms.* and all others are refused). The managed server
+# loads no other APOC functions (wildlong.neo4j_server.server.PLUGIN_ALLOWLIST).
+PURE_FUNCTION_PREFIXES = (
+    *("date.", "datetime.", "localdatetime.", "localtime.", "time.", "duration.", "point."),
+    *("vector.similarity.", "apoc.coll.", "apoc.text.", "apoc.map.", "apoc.convert.", "apoc.math."),
+    *("apoc.number.", "apoc.agg.", "apoc.date.", "apoc.temporal.", "apoc.meta.cypher."),
+    "apoc.meta.nodes.count",
+)
+# Why a name is refused, by prefix (the first match wins; anything else is simply not allowed).
+_REASONS = (
+    (("apoc.cypher.", "apoc.periodic.", "apoc.do.", "apoc.when", "apoc.case", "apoc.custom."),
+     "runs Cypher text"),
+    (("apoc.load.", "apoc.import.", "apoc.export.", "apoc.xml."), "reads files or URLs"),
+    (("apoc.trigger.", "apoc.systemdb.", "apoc.log.", "dbms.", "db.create", "db.index.", "tx."),
+     "is an admin operation"),
+)  # fmt: skip
+_DOTTED_CALL = re.compile(r"(?<![\w.])((?:[^\W\d]\w*\s*\.\s*)+[^\W\d]\w*)\s*\(")
+# Procedures live in namespaces, so `CALL x.y` is one and `WITH 1 AS call RETURN call` is not.
+_CALL_PROCEDURE = re.compile(r"(?<![\w.])CALL\s+((?:[^\W\d]\w*\s*\.\s*)+[^\W\d]\w*)", re.I)
+# Clauses refused in the text before Neo4j sees it (matched with comments, strings and quoted names blanked).
+_CLAUSES = (
+    (re.compile(r"\bLOAD\s+CSV\b", re.I), "LOAD CSV reads files or URLs"),
+    (re.compile(r"}\s*IN\s+(?:\S+\s+)?(?:CONCURRENT\s+)?TRANSACTIONS\b", re.I),
+     "IN TRANSACTIONS commits writes"),
+    (re.compile(r"(?:^|[{;]|\bUNION(?:\s+ALL|\s+DISTINCT)?)\s*USE\s+[^\W\d]", re.I),
+     "USE picks another database (choose it with --database or NEO4J_DATABASE)"),
+    (re.compile(r"(?:^|[{;])\s*(?:SHOW|TERMINATE|GRANT|DENY|REVOKE|ALTER|START|STOP)\s+[^\W\d]", re.I),
+     "admin commands (SHOW, TERMINATE, GRANT, ...) are not analytics"),
+)  # fmt: skip
+# Plan operators refused whatever the text looked like.
+_OPERATORS = (
+    ("LoadCSV", "LOAD CSV reads files or URLs"),
+    ("Transaction", "IN TRANSACTIONS commits writes"),
+    ("Show", "admin commands (SHOW, TERMINATE, GRANT, ...) are not analytics"),
+    ("Terminate", "admin commands (SHOW, TERMINATE, GRANT, ...) are not analytics"),
+)
+_CLAUSE_HINT = "`wildlong graph query` only reads the graph; loads go through `wildlong load`"
+_FUNCTION_HINT = "allowed: built-in functions and " + ", ".join(
+    p + "*" if p.endswith(".") else p for p in PURE_FUNCTION_PREFIXES if p.startswith("apoc.")
+)
+_PROCEDURE_HINT = "allowed: " + ", ".join(sorted(READ_PROCEDURES))
+_READ_LOWER = frozenset(p.lower() for p in READ_PROCEDURES)
 # Defaults for parameters a named query declares but the caller did not give.
 DEFAULTS: dict[str, Any] = {"limit": 25, "doc_type": None, "field": None, "min_count": 2}
 
@@ -61,7 +106,21 @@ def adhoc(driver: neo4j.Driver, text: str, database: str = "neo4j", **params: An
 
 
 def check_read_only(driver: neo4j.Driver, text: str, database: str, params: dict[str, Any]) -> None:
-    """Raise QueryRefused unless EXPLAIN shows a read-only plan without LOAD CSV or other procedures."""
+    """Raise QueryRefused unless the query only reads the graph.
+
+    First the text (comments and strings aside, quoted names unquoted): no LOAD CSV, IN TRANSACTIONS,
+    USE or admin command; every procedure in READ_PROCEDURES; every namespaced function pure. Then
+    EXPLAIN (nothing runs): a read-only query type, and the same checks on every plan operator and the
+    expressions in its details, where Neo4j has resolved the names.
+    """
+    names, words = _blank(text)
+    for pattern, reason in _CLAUSES:
+        if pattern.search(words):
+            raise QueryRefused(f"refused: {reason}", hint=_CLAUSE_HINT)
+    for name in _CALL_PROCEDURE.findall(names):
+        _check_procedure(name)
+    for name in _DOTTED_CALL.findall(names):
+        _check_function(name)
     try:
         with driver.session(database=database, default_access_mode=neo4j.READ_ACCESS) as session:
             summary = session.run("EXPLAIN " + text, params).consume()
@@ -73,18 +132,80 @@ def check_read_only(driver: neo4j.Driver, text: str, database: str, params: dict
             f"refused: the query {kind.get(str(summary.query_type), 'is not read-only')}",
             hint="`wildlong graph query` is read-only; loads go through `wildlong load`",
         )
-    for operator, details in _operators(summary.plan or {}):
-        if operator.startswith("LoadCSV"):
-            raise QueryRefused(
-                "refused: LOAD CSV reads files or URLs", hint="analytics queries read the graph only"
-            )
-        if operator.startswith("ProcedureCall"):
-            proc = (details or "").split("(", 1)[0].strip()
-            if proc not in READ_PROCEDURES:
-                raise QueryRefused(
-                    f"refused: procedure {proc} is not on the read-only allow-list",
-                    hint=f"allowed: {', '.join(sorted(READ_PROCEDURES))}",
-                )
+    for operator, details, expressions in _operators(summary.plan or {}):
+        for prefix, reason in _OPERATORS:
+            if operator.startswith(prefix):
+                raise QueryRefused(f"refused: {reason}", hint=_CLAUSE_HINT)
+        if "Procedure" in operator:
+            _check_procedure(_blank(details)[0].split("(", 1)[0])
+        for expression in expressions:
+            for name in _DOTTED_CALL.findall(_blank(expression)[0]):
+                _check_function(name)
+
+
+def _check_procedure(name: str) -> None:
+    name = "".join(name.split())
+    if name.lower() not in _READ_LOWER:
+        raise QueryRefused(f"refused: procedure {name} {_reason(name)}", hint=_PROCEDURE_HINT)
+
+
+def _check_function(name: str) -> None:
+    name = "".join(name.split())
+    low = name.lower()
+    if low in _READ_LOWER or low.startswith(PURE_FUNCTION_PREFIXES):
+        return
+    raise QueryRefused(f"refused: function {name} {_reason(name)}", hint=_FUNCTION_HINT)
+
+
+def _reason(name: str) -> str:
+    for prefixes, reason in _REASONS:
+        if name.lower().startswith(prefixes):
+            return f"{reason}; it is not on the read-only allow-list"
+    return "is not on the read-only allow-list"
+
+
+def _blank(text: str) -> tuple[str, str]:
+    """Two views of Cypher text with comments dropped and string literals emptied.
+
+    ``names`` unquotes backtick-quoted names (`` `apoc`.`cypher` `` reads ``apoc.cypher``) so that a
+    function cannot hide behind quotes; ``words`` blanks them, so that a quoted name is never a keyword.
+    """
+    names: list[str] = []
+    words: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if text.startswith("//", i):
+            end = text.find("\n", i)
+            i = n if end < 0 else end
+            names.append(" ")
+            words.append(" ")
+        elif text.startswith("/*", i):
+            end = text.find("*/", i + 2)
+            i = n if end < 0 else end + 2
+            names.append(" ")
+            words.append(" ")
+        elif c in "'\"":
+            i += 1
+            while i < n and text[i] != c:
+                i += 2 if text[i] == "\\" else 1
+            i += 1
+            names.append("''")
+            words.append("''")
+        elif c == "`":
+            end = i + 1
+            quoted: list[str] = []
+            while end < n and (text[end] != "`" or text.startswith("``", end)):
+                quoted.append(text[end])
+                end += 2 if text.startswith("``", end) else 1
+            i = end + 1
+            names.append("".join(quoted))
+            words.append(" _ ")
+        else:
+            names.append(c)
+            words.append(c)
+            i += 1
+    return "".join(names), "".join(words)
 
 
 def _read(
@@ -103,8 +224,11 @@ def _read(
     return pd.DataFrame(rows, columns=keys or columns or [])
 
 
-def _operators(plan: dict[str, Any]) -> list[tuple[str, str | None]]:
-    found = [(str(plan.get("operatorType", "")), plan.get("args", {}).get("Details"))]
+def _operators(plan: dict[str, Any]) -> list[tuple[str, str, list[str]]]:
+    """Each operator's type, its Details, and all its string arguments (where expressions show)."""
+    args = plan.get("args", {})
+    strings = [v for k, v in args.items() if isinstance(v, str) and k != "string-representation"]
+    found = [(str(plan.get("operatorType", "")), str(args.get("Details", "")), strings)]
     for child in plan.get("children", []):
         found += _operators(child)
     return found

@@ -81,8 +81,10 @@ def query(name: str | None, text: str | None, params: tuple[str, ...], fmt: str,
     """Run a named analytics query or ad-hoc read-only Cypher; print a table, CSV or JSON.
 
     \b
-    Writes (CREATE, MERGE, SET, DELETE), LOAD CSV and non-read procedures are refused, and every
-    query runs in a READ transaction. Values go in as parameters, never as Cypher text.
+    Refused before anything runs: writes (CREATE, MERGE, SET, DELETE), LOAD CSV, IN TRANSACTIONS,
+    USE, admin commands (SHOW, dbms.*), procedures other than schema reads, and functions that run
+    Cypher text or read files or URLs (apoc.cypher.*, apoc.load.*, ...; pure APOC functions such as
+    apoc.coll.* are fine). Every query runs in a READ transaction; values go in as parameters.
     Examples:
       wildlong graph query --list
       wildlong graph query strongest_pairs -p doc_type=email -p limit=10
