@@ -21,6 +21,21 @@ from wildlong.neo4j_server.tools import find_java
 ENTRY_POINT = "org.neo4j.server.CommunityEntryPoint"
 ADMIN_TOOL = "org.neo4j.cli.AdminTool"
 USER = "neo4j"
+# APOC procedures and functions the server loads: schema reads and pure value functions. Keep in step
+# with wildlong.analytics.queries (READ_PROCEDURES, PURE_FUNCTION_PREFIXES).
+SCHEMA_PROCEDURES = ("apoc.meta.stats", "apoc.meta.data", "apoc.meta.schema")
+PLUGIN_ALLOWLIST = (
+    *SCHEMA_PROCEDURES,
+    *("apoc.meta.cypher.*", "apoc.meta.nodes.count", "apoc.coll.*", "apoc.text.*", "apoc.map.*"),
+    *("apoc.convert.*", "apoc.math.*", "apoc.number.*", "apoc.agg.*", "apoc.date.*", "apoc.temporal.*"),
+)
+# APOC 5 reads its settings from apoc.conf next to neo4j.conf (not from neo4j.conf).
+APOC_SETTINGS = {
+    "apoc.import.file.enabled": "false",
+    "apoc.export.file.enabled": "false",
+    "apoc.import.file.use_neo4j_config": "true",
+    "apoc.trigger.enabled": "false",
+}
 
 # What Neo4j's own launcher passes to the JVM (less -XX:+AlwaysPreTouch, which slows start-up).
 JVM_FLAGS = [
@@ -66,6 +81,7 @@ class ManagedNeo4j:
         self.pid_file = self.run_dir / "neo4j.pid"
         self.state_file = self.run_dir / "state.json"
         self.password_file = self.home / "password"
+        self.import_dir = self.home / "import"  # stays empty: LOAD CSV and APOC never read files
 
     # -- credentials -------------------------------------------------------------------------------
     def password(self) -> str:
@@ -112,8 +128,9 @@ class ManagedNeo4j:
         cmd = [str(java), *JVM_FLAGS, f"-Xms{heap}", f"-Xmx{heap}", "-cp", classpath, ENTRY_POINT,
                f"--home-dir={self.home}", f"--config-dir={self.conf_dir}"]  # fmt: skip
         console = (self.logs_dir / "console.log").open("ab")
+        env = {**os.environ, "NEO4J_HOME": str(self.home), "NEO4J_CONF": str(self.conf_dir)}
         proc = subprocess.Popen(
-            cmd, cwd=self.home, stdin=subprocess.DEVNULL, stdout=console, stderr=subprocess.STDOUT,
+            cmd, cwd=self.home, env=env, stdin=subprocess.DEVNULL, stdout=console, stderr=subprocess.STDOUT,
             start_new_session=True,
         )  # fmt: skip
         console.close()
@@ -190,20 +207,40 @@ class ManagedNeo4j:
                     ) from None
 
     def _prepare(self, java: Path) -> None:
-        for d in (self.conf_dir, self.logs_dir, self.run_dir, self.home / "data", self.home / "import"):
+        for d in (self.conf_dir, self.logs_dir, self.run_dir, self.home / "data", self.import_dir):
             d.mkdir(parents=True, exist_ok=True)
         (self.conf_dir / "neo4j.conf").write_text(render_conf(self.settings))
+        (self.conf_dir / "apoc.conf").write_text(render_apoc_conf(self.settings))
         password = self.password()
-        if not (self.home / "data" / "dbms" / "auth.ini").exists():
+        auth_ini = self.home / "data" / "dbms" / "auth.ini"
+        if not auth_ini.exists():
             self._set_initial_password(java, password)
+        # Secrets readable by this user only (also in homes made before the files were created 0600).
+        for secret in (self.password_file, auth_ini):
+            if secret.exists():
+                secret.chmod(0o600)
 
     def _set_initial_password(self, java: Path, password: str) -> None:
+        """neo4j-admin sets the password; it reads it from a 0600 argument file, never from argv.
+
+        The java launcher expands ``@file`` before the main class (JDK 9+), so the password does not
+        appear on a command line that ``ps`` shows; the file is removed when neo4j-admin is done.
+        """
         env = {**os.environ, "NEO4J_HOME": str(self.home), "NEO4J_CONF": str(self.conf_dir)}
         lib = self.settings.dist_dir() / "lib"
-        proc = subprocess.run(
-            [str(java), "-cp", f"{lib}/*", ADMIN_TOOL, "dbms", "set-initial-password", "--", password],
-            env=env, capture_output=True, text=True,
-        )  # fmt: skip
+        for stale in self.run_dir.glob("set-initial-password.*.args"):  # left by a killed start
+            stale.unlink(missing_ok=True)
+        argfile = self.run_dir / f"set-initial-password.{os.getpid()}.args"
+        fd = os.open(argfile, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            # After '--' a password that starts with '-' is not read as an option.
+            fh.write(f"{ADMIN_TOOL} dbms set-initial-password -- {_argfile_quote(password)}\n")
+        try:
+            proc = subprocess.run(
+                [str(java), "-cp", f"{lib}/*", f"@{argfile}"], env=env, capture_output=True, text=True
+            )
+        finally:
+            argfile.unlink(missing_ok=True)
         if proc.returncode != 0:
             raise GraphError(f"could not set the initial Neo4j password: {proc.stderr.strip()[-300:]}")
 
@@ -238,23 +275,45 @@ def _accepts(port: int) -> bool:
         return False
 
 
+def _argfile_quote(value: str) -> str:
+    """One argument in a java ``@argfile``: double-quoted, with backslash and quote escaped."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 def render_conf(s: ServerSettings) -> str:
-    """neo4j.conf for a loopback-only, password-protected server."""
-    lines = [
-        "# Written by `wildlong neo4j start` on every start; edit the flags, not this file.",
-        "server.default_listen_address=127.0.0.1",
-        "server.default_advertised_address=127.0.0.1",
-        f"server.bolt.listen_address=127.0.0.1:{s.bolt_port}",
-        f"server.bolt.advertised_address=127.0.0.1:{s.bolt_port}",
-        f"server.http.listen_address=127.0.0.1:{s.http_port}",
-        f"server.http.advertised_address=127.0.0.1:{s.http_port}",
-        "server.https.enabled=false",
-        "dbms.security.auth_enabled=true",
-        f"server.memory.heap.initial_size={s.heap}",
-        f"server.memory.heap.max_size={s.heap}",
-        f"server.memory.pagecache.size={s.pagecache}",
-        f"server.directories.plugins={s.dist_dir() / 'plugins'}",
-        "dbms.security.procedures.unrestricted=apoc.*",
-        "dbms.usage_report.enabled=false",
-    ]
-    return "\n".join(lines) + "\n"
+    """neo4j.conf for a loopback-only, password-protected server that reads no files for queries."""
+    settings = {
+        "server.default_listen_address": "127.0.0.1",
+        "server.default_advertised_address": "127.0.0.1",
+        "server.bolt.listen_address": f"127.0.0.1:{s.bolt_port}",
+        "server.bolt.advertised_address": f"127.0.0.1:{s.bolt_port}",
+        "server.http.listen_address": f"127.0.0.1:{s.http_port}",
+        "server.http.advertised_address": f"127.0.0.1:{s.http_port}",
+        "server.https.enabled": "false",
+        "dbms.security.auth_enabled": "true",
+        "server.memory.heap.initial_size": s.heap,
+        "server.memory.heap.max_size": s.heap,
+        "server.memory.pagecache.size": s.pagecache,
+        "server.directories.plugins": str(s.dist_dir() / "plugins"),
+        # LOAD CSV reads no local files; its folder stays empty anyway.
+        "server.directories.import": str(s.home / "import"),
+        "dbms.security.allow_csv_import_from_file_urls": "false",
+        # Only these plugin procedures and functions are loaded (the built-in db.* and dbms.* ones are
+        # not affected): nothing that runs a Cypher string or reads files or URLs.
+        "dbms.security.procedures.allowlist": ",".join(PLUGIN_ALLOWLIST),
+        # The schema procedures read kernel internals, which APOC's sandbox would otherwise refuse.
+        "dbms.security.procedures.unrestricted": ",".join(SCHEMA_PROCEDURES),
+        "dbms.usage_report.enabled": "false",
+    }
+    return _properties(settings, s, apoc=False)
+
+
+def render_apoc_conf(s: ServerSettings) -> str:
+    """apoc.conf: APOC reads and writes no files."""
+    return _properties(APOC_SETTINGS, s, apoc=True)
+
+
+def _properties(settings: dict[str, str], s: ServerSettings, *, apoc: bool) -> str:
+    merged = settings | {k: v for k, v in s.conf_overrides.items() if k.startswith("apoc.") == apoc}
+    head = "# Written by `wildlong neo4j start` on every start; edit the flags, not this file."
+    return "\n".join([head, *(f"{k}={v}" for k, v in merged.items())]) + "\n"

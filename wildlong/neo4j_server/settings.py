@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from wildlong import paths
 
@@ -29,6 +30,19 @@ class ServerSettings(BaseModel):
     version: str = NEO4J_VERSION
     apoc_version: str = APOC_VERSION
     browser_version: str = BROWSER_VERSION
+    conf_overrides: dict[str, str] = Field(
+        default_factory=dict,
+        description="settings that replace or add to the managed ones: apoc.* keys go to apoc.conf, the "
+        "rest to neo4j.conf (e.g. a test server as permissive as a user's own)",
+    )
+
+    @field_validator("conf_overrides")
+    @classmethod
+    def _one_line_each(cls, value: dict[str, str]) -> dict[str, str]:
+        for key, setting in value.items():
+            if not re.fullmatch(r"[a-z][a-z0-9_.]*", key) or "\n" in setting or "\r" in setting:
+                raise ValueError(f"conf_overrides: {key!r}={setting!r} is not one NAME=VALUE line")
+        return value
 
     def dist_dir(self) -> Path:
         return self.dist if self.dist is not None else paths.home() / "dist" / f"neo4j-{self.version}"
