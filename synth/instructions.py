@@ -70,9 +70,12 @@ def write_instructions(
         if result.unanswered:  # sent again on resume; the stage is not complete
             counts.miss(str(result.reason))
             continue
-        if not result.ok:
+        whole_first = result.reason == "truncated" and "\n\n" in result.text.strip()
+        if not result.ok and not whole_first:  # cut inside the first paragraph: the request itself is cut
             counts.drop("truncated" if result.reason == "truncated" else f"llm_{result.reason}")
             continue
+        if whole_first:
+            counts.note("cut_after_first_paragraph")
         text = clean(result.text)
         if len(text) < cfg.min_chars:
             counts.drop("too_short")

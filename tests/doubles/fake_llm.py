@@ -15,7 +15,8 @@ records every request it was given and counts calls, tokens and failures per sta
 
 A reply is a ``str`` (for a request with a schema it is parsed and validated as a server's reply would be,
 so ``"not json"`` gives ``invalid_json``; no repair is attempted), a pydantic model (the value; its JSON
-is the text), or :class:`Failed` (a record failed for ``reason``). A script may also *raise*: an
+is the text), :class:`Cut` (a reply cut off at ``max_tokens``) or :class:`Failed` (a record failed for
+``reason``). A script may also *raise*: an
 ``LLMError`` stops the batch as a dead endpoint would, a ``BudgetExceeded`` marks the record
 ``budget_exceeded`` and sets ``budget_exceeded``. Without a script, every request gets ``echo: <last
 message>`` or, with a schema, the schema's defaults validated from ``{}``.
@@ -55,7 +56,14 @@ class Failed:
         assert self.reason in FAILURE_REASONS, self.reason
 
 
-Reply = str | BaseModel | Failed
+@dataclass(frozen=True)
+class Cut:
+    """A reply cut off at ``max_tokens`` (``finish_reason: length``), treated as the real client does."""
+
+    text: str
+
+
+Reply = str | BaseModel | Failed | Cut
 Script = Callable[[LLMRequest], Reply]
 
 
@@ -148,13 +156,16 @@ class FakeLLM:
         stats.requests += 1
         if isinstance(reply, Failed):
             return LLMResult.failed(reply.reason, reply.detail, attempts=1)
+        finish = "length" if isinstance(reply, Cut) else "stop"
+        if isinstance(reply, Cut):
+            reply = reply.text
         text = reply.model_dump_json() if isinstance(reply, BaseModel) else reply
         tokens_in = count_messages(request.messages, self.model)
         tokens_out = count_text(text, self.model)
         self.accounting.record_response(request.stage, self.model, tokens_in, tokens_out)
         common: dict[str, Any] = {
             "text": text,
-            "finish_reason": "stop",
+            "finish_reason": finish,
             "input_tokens": tokens_in,
             "output_tokens": tokens_out,
             "attempts": 1,
@@ -162,10 +173,12 @@ class FakeLLM:
         if request.schema is None:
             if not text.strip():
                 return LLMResult.failed("empty", "the reply was empty", **common)
+            if finish == "length":
+                return LLMResult.failed("truncated", "the reply hit max_tokens", **common)
             return LLMResult(ok=True, value=text, **common)
         if isinstance(reply, request.schema):
             return LLMResult(ok=True, value=reply, **common)
-        value, reason, error = parse_reply(text, "stop", request.schema)
+        value, reason, error = parse_reply(text, finish, request.schema)
         if reason is not None:
             return LLMResult.failed(reason, error, **common)
         return LLMResult(ok=True, value=value, **common)
