@@ -100,3 +100,32 @@ def test_grounding_share() -> None:
     docs = [_doc(0, 1)]
     assert grounding("The treaty ended the war and commerce resumed.", docs) == 1.0
     assert grounding("Gluons confine quarks.", docs) == 0.0
+
+
+def test_a_map_note_without_an_answer_leaves_the_job_for_resume(tmp_path: Path) -> None:
+    from tests.doubles.scripted_openai_server import Reply
+
+    insts = {"i0": _inst(0, "Summarize the commerce clauses.")}
+    docs = {"d0": _doc(0, 150), "d1": _doc(1, 120)}
+    pairs = [
+        Pair(pair_id="p0", instruction_id="i0", doc_type="speech", document_ids=["d0", "d1"],
+             multi_document=True, tokens=5400)
+    ]  # fmt: skip
+    cfg = GenerateConfig(context_window=1500, answer_max_tokens=200, notes_max_tokens=120)
+    with ScriptedOpenAIServer(responder=synth_responder) as server:
+        clean = generate(pairs, insts, docs, client_for(server, tmp_path / "a"), Templates.load(), cfg,
+                         Counts("generate"))  # fmt: skip
+        # one note gets 500 on both of its attempts
+        server.on("(id: d0), part 2 of", Reply.error(), Reply.error())
+        tally = Counts("generate")
+        client = client_for(server, tmp_path / "b", max_retries=1)
+        first = generate(pairs, insts, docs, client, Templates.load(), cfg, tally)
+        assert first == [] and tally.kept == 0
+        assert dict(tally.unanswered) == {"map_server_error": 1}  # not a drop, and no partial reduce
+        assert not tally.dropped
+        client.close()
+        sent = server.chat_count
+        again = generate(pairs, insts, docs, client_for(server, tmp_path / "b"), Templates.load(), cfg,
+                         Counts("generate"))  # fmt: skip
+        assert again == clean and len(again) == 1
+        assert server.chat_count - sent == 2  # the missing note and the reduce: nothing else paid twice
