@@ -17,10 +17,16 @@ How it stays correct and idempotent:
   marks cleared.
 Loading the same records twice leaves the graph as it was; loading A then B equals loading A then B in
 one file. One graph holds one doc-type model: loading with another one needs ``reset``.
+
+Every step is retried when the connection drops (see :mod:`wildlong.graph`): single transactions are
+managed (``execute_query``, ``execute_write``); the batched deletes and the CO_OCCURS rebuild (``CALL {…}
+IN TRANSACTIONS``, auto-commit only) run again from their first statement. A server that stays away is
+``ServiceUnavailable``.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -33,6 +39,7 @@ from tqdm import tqdm
 
 from wildlong import cypher
 from wildlong.errors import ConfigError
+from wildlong.graph import lost_as_unavailable, run_autocommit
 from wildlong.loader.config import LoadConfig
 from wildlong.loader.doctypes import DocTypeModel
 from wildlong.loader.embed import Embedder
@@ -56,6 +63,12 @@ cypher.require(
     "loader/doctype_report",
 )
 
+CONSTRAINT_NAME = re.compile(r"CREATE\s+CONSTRAINT\s+(\w+)", re.IGNORECASE)
+ORPHAN_INDEXES = (
+    "SHOW INDEXES YIELD name, owningConstraint WHERE owningConstraint IS NULL AND name IN $names RETURN name"
+)
+DROP_INDEX = "DROP INDEX $name IF EXISTS"
+
 
 @dataclass
 class LoadReport:
@@ -73,21 +86,30 @@ class LoadReport:
         return self.facts_written / self.write_s if self.write_s > 0 else 0.0
 
 
+@lost_as_unavailable
 def apply_schema(driver: neo4j.Driver, database: str) -> None:
-    """Every ``schema/NNN_*.cypher`` statement, in order."""
-    with driver.session(database=database) as session:
-        for statement in cypher.schema_statements():
-            session.run(statement.text).consume()
-        session.run("CALL db.awaitIndexes(300)").consume()
+    """Every ``schema/NNN_*.cypher`` statement (all ``IF NOT EXISTS``), in order, each in its own
+    transaction. A constraint whose creation a crash cut short leaves its index behind without it, which
+    ``IF NOT EXISTS`` refuses (an index of that name exists): that index is dropped first."""
+    statements = cypher.schema_statements()
+    names = [m.group(1) for s in statements if (m := CONSTRAINT_NAME.search(s.text))]
+    records, _, _ = driver.execute_query(ORPHAN_INDEXES, names=names, database_=database)
+    for record in records:
+        driver.execute_query(DROP_INDEX, name=record["name"], database_=database)
+    for statement in statements:
+        driver.execute_query(statement.text, database_=database)
+    driver.execute_query("CALL db.awaitIndexes(300)", database_=database)
 
 
+@lost_as_unavailable
 def reset(driver: neo4j.Driver, database: str) -> None:
     """Delete every Query, Value and DocType node (and their relationships)."""
-    with driver.session(database=database) as session:
-        session.run(cypher.query("loader/reset_relationships").text).consume()
-        session.run(cypher.query("loader/reset").text).consume()
+    no_params: dict[str, Any] = {}
+    steps = [(cypher.query(name).text, no_params) for name in ("loader/reset_relationships", "loader/reset")]
+    run_autocommit(driver, database, steps)
 
 
+@lost_as_unavailable
 def load_rows(
     driver: neo4j.Driver,
     database: str,
@@ -138,6 +160,7 @@ def load_rows(
     return report
 
 
+@lost_as_unavailable
 def load_extractions(
     driver: neo4j.Driver,
     database: str,
@@ -168,6 +191,7 @@ def load_extractions(
     return report
 
 
+@lost_as_unavailable
 def finish(driver: neo4j.Driver, database: str, config: LoadConfig) -> tuple[list[str], int]:
     """Recompute counts, drop orphan values and rebuild CO_OCCURS for every dirty doc type; doc types are
     independent (no edge or fact crosses two), so ``config.workers`` of them are rebuilt at a time."""
@@ -176,12 +200,14 @@ def finish(driver: neo4j.Driver, database: str, config: LoadConfig) -> tuple[lis
 
     def rebuild(name: str) -> int:
         with driver.session(database=database) as session:
-            session.run(cypher.query("loader/refresh_counts").text, doc_type=name).consume()
-            result = session.run(cypher.query("loader/delete_orphan_values").text, doc_type=name)
-            deleted = int(result.single(strict=True)["deleted"])
-            session.run(cypher.query("loader/cooccurs_clear").text, doc_type=name).consume()
-            build = cypher.query("loader/cooccurs_build").text
-            session.run(build, doc_type=name, batch=config.cooccur_batch).consume()
+            deleted = session.execute_write(_refresh_values, name)
+        # clear + build together: a build cut short is cleared again before it is redone
+        params = {"doc_type": name, "batch": config.cooccur_batch}
+        steps = [
+            (cypher.query("loader/cooccurs_clear").text, params),
+            (cypher.query("loader/cooccurs_build").text, params),
+        ]
+        run_autocommit(driver, database, steps)
         return deleted
 
     with ThreadPoolExecutor(max_workers=config.workers) as pool:
@@ -190,6 +216,15 @@ def finish(driver: neo4j.Driver, database: str, config: LoadConfig) -> tuple[lis
     return names, deleted
 
 
+def _refresh_values(tx: neo4j.ManagedTransaction, doc_type: str) -> int:
+    """One transaction: every value's count from the HAS facts, then the values left without any deleted
+    (how many)."""
+    tx.run(cypher.query("loader/refresh_counts").text, doc_type=doc_type).consume()
+    result = tx.run(cypher.query("loader/delete_orphan_values").text, doc_type=doc_type)
+    return int(result.single(strict=True)["deleted"])
+
+
+@lost_as_unavailable
 def summary(driver: neo4j.Driver, database: str) -> dict[str, int]:
     records, _, _ = driver.execute_query(
         cypher.query("loader/summary").text, database_=database, routing_=neo4j.RoutingControl.READ
@@ -197,6 +232,7 @@ def summary(driver: neo4j.Driver, database: str) -> dict[str, int]:
     return {k: int(v) for k, v in dict(records[0]).items()}
 
 
+@lost_as_unavailable
 def doctype_report(driver: neo4j.Driver, database: str) -> list[dict[str, Any]]:
     records, _, _ = driver.execute_query(
         cypher.query("loader/doctype_report").text, database_=database, routing_=neo4j.RoutingControl.READ

@@ -13,6 +13,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from wildlong import cypher
+from wildlong.graph import lost_as_unavailable
 from wildlong.llm import count_messages
 from wildlong.llm.tokens import count_text
 from wildlong.records import atomic_path
@@ -23,6 +24,7 @@ from wildlong.synth.records import Document, Instruction
 cypher.require("synth/queries_behind_values")
 
 
+@lost_as_unavailable
 def query_ids_for(
     driver: neo4j.Driver, database: str, keys: Sequence[str], per_value: int = 20
 ) -> dict[str, list[str]]:

@@ -10,6 +10,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from wildlong.analytics import named
+from wildlong.graph import lost_as_unavailable
 from wildlong.records import Counts, read_jsonl, write_jsonl
 from wildlong.synth.walk_numpy import Adjacency, NumpyStepper
 from wildlong.synth.walks import Walk, WalkConfig, allocate, doc_type_sizes, sample_walks
@@ -17,12 +18,21 @@ from wildlong.synth.walks import Walk, WalkConfig, allocate, doc_type_sizes, sam
 STAGE = "walk"
 
 
+@lost_as_unavailable
 def sample_to_file(
-    driver: neo4j.Driver, database: str, cfg: WalkConfig, out: Path, engine: str = "cypher"
+    driver: neo4j.Driver,
+    database: str,
+    cfg: WalkConfig,
+    out: Path,
+    engine: str = "cypher",
+    *,
+    progress: bool | None = None,
 ) -> Counts:
-    """Sample ``cfg.walks`` walks into ``out`` (written to a temp file, then renamed: never half a file)."""
+    """Sample ``cfg.walks`` walks into ``out`` (written to a temp file, then renamed: never half a file).
+    ``progress=None`` shows the bar on a terminal only."""
     counts = Counts(STAGE)
-    with tqdm(total=cfg.walks, desc="walks", unit="walk") as bar:
+    disable = (not progress) if progress is not None else None
+    with tqdm(total=cfg.walks, desc="walks", unit="walk", disable=disable) as bar:
         write_jsonl(out, _counted(bar, _walks(driver, database, cfg, counts, engine)))
     return counts
 
@@ -48,6 +58,7 @@ def _walks(
         yield from sample_walks(driver, database, sub, counts, stepper=stepper)
 
 
+@lost_as_unavailable
 def coverage_table(driver: neo4j.Driver, database: str, walks_file: Path) -> pd.DataFrame:
     """Per doc type: the share of values and edges that the walks in ``walks_file`` visit."""
     by_type: dict[str, list[list[str]]] = {}

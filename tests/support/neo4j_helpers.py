@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
+import time
 from pathlib import Path
 
 from wildlong.cypher import query
@@ -38,3 +41,27 @@ def start(settings: ServerSettings) -> ManagedNeo4j:
     managed = ManagedNeo4j(settings)
     managed.start()
     return managed
+
+
+def kill(managed: ManagedNeo4j, timeout_s: float = 60.0) -> None:
+    """SIGKILL the server's JVM (a crash: no shutdown, no checkpoint) and wait until it is gone."""
+    pid = managed.pid()
+    assert pid is not None, f"no managed Neo4j runs in {managed.home}"
+    os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + timeout_s
+    while managed.pid() is not None:
+        assert time.monotonic() < deadline, f"Neo4j (pid {pid}) still runs {timeout_s:.0f} s after SIGKILL"
+        time.sleep(0.1)
+
+
+def client_env(managed: ManagedNeo4j) -> dict[str, str]:
+    """The environment of a CLI subprocess that uses this server through NEO4J_URI."""
+    env = dict(os.environ)
+    env.update(
+        NEO4J_URI=managed.running_settings().bolt_uri,
+        NEO4J_USER="neo4j",
+        NEO4J_PASSWORD=managed.password(),
+        NEO4J_DATABASE="neo4j",
+        PYTHONUNBUFFERED="1",
+    )
+    return env
