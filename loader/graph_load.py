@@ -61,13 +61,12 @@ cypher.require(
     "loader/reset",
     "loader/summary",
     "loader/doctype_report",
+    "admin/orphan_indexes",
+    "admin/drop_index",
+    "admin/await_indexes",
 )
 
 CONSTRAINT_NAME = re.compile(r"CREATE\s+CONSTRAINT\s+(\w+)", re.IGNORECASE)
-ORPHAN_INDEXES = (
-    "SHOW INDEXES YIELD name, owningConstraint WHERE owningConstraint IS NULL AND name IN $names RETURN name"
-)
-DROP_INDEX = "DROP INDEX $name IF EXISTS"
 
 
 @dataclass
@@ -93,12 +92,13 @@ def apply_schema(driver: neo4j.Driver, database: str) -> None:
     ``IF NOT EXISTS`` refuses (an index of that name exists): that index is dropped first."""
     statements = cypher.schema_statements()
     names = [m.group(1) for s in statements if (m := CONSTRAINT_NAME.search(s.text))]
-    records, _, _ = driver.execute_query(ORPHAN_INDEXES, names=names, database_=database)
+    orphans = cypher.query("admin/orphan_indexes").text
+    records, _, _ = driver.execute_query(orphans, names=names, database_=database)
     for record in records:
-        driver.execute_query(DROP_INDEX, name=record["name"], database_=database)
+        driver.execute_query(cypher.query("admin/drop_index").text, name=record["name"], database_=database)
     for statement in statements:
         driver.execute_query(statement.text, database_=database)
-    driver.execute_query("CALL db.awaitIndexes(300)", database_=database)
+    driver.execute_query(cypher.query("admin/await_indexes").text, database_=database)
 
 
 @lost_as_unavailable

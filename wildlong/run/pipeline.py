@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from neo4j.exceptions import ServiceUnavailable, SessionExpired
+from neo4j.exceptions import Neo4jError, ServiceUnavailable, SessionExpired
 
-from wildlong.errors import ConfigError, GraphLost, KeptNothing, StageIncomplete
+from wildlong.errors import ConfigError, GraphError, GraphLost, KeptNothing, StageIncomplete
 from wildlong.records import Counts, remove_partials
 from wildlong.run.config import RunConfig, fingerprint, write_resolved
 from wildlong.run.context import Context
@@ -126,6 +126,12 @@ def _run_one(stage: Stage, ctx: Context, print_: str, resume: str) -> None:
             f"Neo4j at {where} stopped answering during {stage.name} ({type(exc).__name__}); "
             "finished stages are kept",
             hint=f"the run resumes with: {resume}" if resume != RESUME else "run the same command to resume",
+        ) from None
+    except Neo4jError as exc:  # a query the database refused (permissions, a missing database...)
+        message = " ".join(str(exc.message or exc).split())[:300]
+        raise GraphError(
+            f"Neo4j refused a query during {stage.name}: {exc.code}: {message}",
+            hint="check the user's rights and graph.database; finished stages are kept",
         ) from None
     seconds = time.monotonic() - started
     result = counts.to_dict()

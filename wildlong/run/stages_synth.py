@@ -46,7 +46,9 @@ def run_walk(ctx: Context) -> Counts:
         skipped = sorted(set(candidates) - set(wanted))
         if wanted:
             cfg = cfg.model_copy(update={"doc_types": wanted})
-    counts = sample_to_file(ctx.graph.driver, ctx.graph.database, cfg, ctx.path("walks.jsonl"), cfg.engine)
+    g = ctx.graph
+    out = ctx.path("walks.jsonl")
+    counts = sample_to_file(g.driver, g.database, cfg, out, cfg.engine, progress=ctx.progress)
     for name in skipped:
         counts.note(f"doc_type_without_documents:{name}")
     if cfg.coverage:
