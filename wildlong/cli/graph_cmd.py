@@ -143,3 +143,98 @@ def plot(
     with connect(GraphSettings(uri=uri, user=user, password=password, database=database)) as g:
         for path in all_figures(g.driver, g.database, out, doc_type):
             click.echo(f"wrote {path}")
+
+
+@graph.command(context_settings=HELP)
+@click.option(
+    "-o",
+    "--run",
+    "run_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Run folder: its walks.jsonl is measured.",
+)
+@click.option(
+    "--walks",
+    "walks_file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="A walks JSONL file instead of a run folder's.",
+)
+@click.option(
+    "-n",
+    "--n-walks",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Walks per comparison strategy.  [default: as many as the file has]",
+)
+@click.option(
+    "--length",
+    type=click.IntRange(2, 13),
+    default=None,
+    help="Length of the comparison walks.  [default: the file's longest walk]",
+)
+@click.option("--seed", type=int, default=None, help="Seed of the comparison walks.  [default: the file's]")
+@click.option(
+    "--compare",
+    default="uniform,independent,random",
+    show_default=True,
+    help="Comparison strategies, comma-separated ('' = none): uniform, independent, random.",
+)
+@click.option(
+    "--engine",
+    type=click.Choice(["cypher", "numpy"]),
+    default="cypher",
+    show_default=True,
+    help="Walk sampler of the comparison walks.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object with every metric.")
+@graph_options
+def health(run_dir: Path | None, walks_file: Path | None, n_walks: int | None, length: int | None,
+           seed: int | None, compare: str, engine: str, as_json: bool,
+           uri: str | None, user: str, password: str | None, database: str) -> None:  # fmt: skip
+    """Show whether walks mix the real needs of several queries: the run's walks next to fresh walks.
+
+    \b
+    Per doc type and overall. The graph: values, the share held by >= 2 queries, CO_OCCURS degree
+    (mean, median, max, isolated values). The walks of the file (run) and fresh walks of each
+    --compare strategy, sampled here with the same N, length, seed and doc types:
+      queries_per_walk  mean number of real queries holding >= 1 of a walk's values
+      mix               share of walks whose values are all held by some query, none by one query alone
+      replay            share of walks whose whole value set is held by one real query
+      unheld            share of walks with a value no query holds (mix + replay + unheld = 1)
+      attested_pairs    of ALL unordered value pairs of the walks (pooled), the share some query holds
+      fully_attested    share of walks whose every pair is attested
+      field_coverage    share of the graph's (doc type, field) pairs appearing in the walks
+      value_entropy     entropy (bits) of value occurrences; _norm: over log2(values in the graph)
+      distinct_1/_2     distinct values / occurrences; distinct pairs / pairs
+      random            baseline: uniform distinct fields, a uniform value each (no counts, no edges)
+    Examples:
+      wildlong graph health -o runs/demo
+      wildlong graph health --walks walks.jsonl --compare uniform --json
+    """
+    import json
+
+    from wildlong.analytics.health import COMPARE, health_report, render_text
+    from wildlong.graph import GraphSettings, connect
+    from wildlong.records import read_jsonl
+    from wildlong.synth.walks import Walk
+
+    if walks_file is None:
+        if run_dir is None:
+            raise click.UsageError("give a run folder (-o RUN_DIR) or --walks FILE")
+        walks_file = run_dir / "walks.jsonl"
+        if not walks_file.is_file():
+            raise click.ClickException(f"{walks_file} not found: run the walk stage first")
+    strategies = [s.strip() for s in compare.split(",") if s.strip()]
+    unknown = sorted(set(strategies) - set(COMPARE))
+    if unknown:
+        raise click.BadParameter(f"unknown strategy {', '.join(unknown)}", param_hint="--compare")
+    walks = list(read_jsonl(walks_file, Walk))
+    if not walks:
+        raise click.ClickException(f"{walks_file} holds no walks")
+    with connect(GraphSettings(uri=uri, user=user, password=password, database=database)) as g:
+        report = health_report(g.driver, g.database, walks, compare=strategies, n=n_walks, length=length,
+                               seed=seed, engine=engine)  # fmt: skip
+    report["walks_file"] = str(walks_file)
+    click.echo(json.dumps(report, ensure_ascii=False) if as_json else render_text(report))
