@@ -13,9 +13,14 @@ import matplotlib.pyplot as plt
 
 
 def write_card(
-    out: Path, records: list[dict[str, Any]], tallies: dict[str, dict[str, Any]], info: dict[str, Any]
+    out: Path,
+    records: list[dict[str, Any]],
+    tallies: dict[str, dict[str, Any]],
+    info: dict[str, Any],
+    health: dict[str, Any] | None = None,
 ) -> Path:
-    """Write README.md, lengths.png and doc_types.png into ``out``."""
+    """Write README.md, lengths.png and doc_types.png into ``out``; ``health``: the walk metrics of
+    :func:`wildlong.analytics.health.walk_metrics` for the run's walks (a "Graph health" section)."""
     out.mkdir(parents=True, exist_ok=True)
     lengths = [r["provenance"]["tokens"]["user_turn"] for r in records]
     doc_types = Counter(r["doc_type"] for r in records)
@@ -69,9 +74,41 @@ def write_card(
         "|---|---:|",
     ]
     lines += [f"| {f} | {n / max(1, len(records)):.0%} |" for f, n in fields.most_common()]
+    if health is not None:
+        lines += _health_section(health)
     path = out / "README.md"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+_HEALTH = (
+    ("walks", "walks"),
+    ("mix", "mix: values of >= 2 real queries, none holding them all"),
+    ("replay", "replay: one real query holds every value"),
+    ("unheld", "unheld: a value no query holds"),
+    ("queries_per_walk", "real queries holding >= 1 value (mean)"),
+    ("attested_pairs", "attested pairs: all unordered value pairs held together by some query"),
+    ("field_coverage", "field coverage"),
+    ("value_entropy_norm", "value entropy / log2(values)"),
+)
+
+
+def _health_section(health: dict[str, Any]) -> list[str]:
+    """The run's walks measured against the graph (`wildlong graph health` compares other strategies)."""
+    lines = ["", "## Graph health (the run's walks)", "", "| measure | all |"]
+    per_type = health.get("per_doc_type", {})
+    lines[-1] += "".join(f" {t} |" for t in per_type)
+    lines.append("|---|---:|" + "---:|" * len(per_type))
+    for key, label in _HEALTH:
+        cells = [health["overall"].get(key), *[g.get(key) for g in per_type.values()]]
+        lines.append(f"| {label} | " + " | ".join(_cell(c) for c in cells) + " |")
+    return lines
+
+
+def _cell(x: Any) -> str:
+    if x is None:
+        return "—"
+    return f"{x:.3f}" if isinstance(x, float) else str(x)
 
 
 def _hist(values: list[int], path: Path) -> None:

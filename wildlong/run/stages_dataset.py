@@ -40,8 +40,18 @@ def run_dataset(ctx: Context) -> Counts:
         "strategy": ctx.cfg.walk.strategy,
         "walk_length": ctx.cfg.walk.length,
     }
-    write_card(out, records, tallies, info)
+    write_card(out, records, tallies, info, _health(ctx))
     counts.seen = len(samples)
     counts.keep(len(records))
     counts.note("multi_document", sum(1 for r in records if r["multi_document"]))
     return counts
+
+
+def _health(ctx: Context) -> dict[str, Any]:
+    """Walk mix, replay and attested pairs of the run's own walks (no comparison walks: cheap)."""
+    from wildlong.analytics.health import health_report
+    from wildlong.synth.walks import Walk
+
+    walks = list(read_jsonl(ctx.path("walks.jsonl"), Walk))
+    report = health_report(ctx.graph.driver, ctx.graph.database, walks, compare=())
+    return dict(report["strategies"]["run"])
