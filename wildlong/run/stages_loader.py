@@ -71,9 +71,13 @@ def run_doctypes(ctx: Context) -> Counts:
     for cluster in model.clusters:
         counts.per_doc_type[cluster.name] = cluster.size
     sil = "n/a" if model.silhouette is None else f"{model.silhouette:.3f}"
-    ctx.echo(f"  K = {model.k}{' (auto)' if model.k_auto else ''}, silhouette {sil}")
+    junk = f", {len(model.junk)} junk values left out" if model.junk else ""
+    ctx.echo(f"  K = {model.k}{' (auto)' if model.k_auto else ''}, silhouette {sil}{junk}")
+    ctx.echo(f"  {'#':>3} {'doc type':<32} {'values':>7} {'queries':>8} {'cohesion':>8}  top members")
     for c in model.clusters:
-        ctx.echo(f"  {c.k_index:>3} {c.name[:32]:<32} {c.values:>7} {c.queries:>8}  {', '.join(c.top[:4])}")
+        coh = "n/a" if c.cohesion is None else f"{c.cohesion:.3f}"
+        top = ", ".join(c.top[:4])
+        ctx.echo(f"  {c.k_index:>3} {c.name[:32]:<32} {c.values:>7} {c.queries:>8} {coh:>8}  {top}")
     return counts
 
 
