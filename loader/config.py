@@ -118,7 +118,16 @@ class DocTypeConfig(BaseModel):
     seed: int = Field(0, description="seed of k-means and of the silhouette sample")
     weighted: bool = Field(True, description="weight each value by the queries that have it")
     naming: Literal["central", "llm"] = Field(
-        "central", description="central = the member closest to the centroid; llm = named from top members"
+        "central",
+        description="central = the cluster's most representative member (closest to the centroid, tipped "
+        "towards frequent phrases); llm = named from top members (a name that is a field name, an identifier "
+        "or a placeholder falls back to central)",
+    )
+    drop_junk: bool = Field(
+        True,
+        description="leave values that are field or schema names (document_type), identifiers "
+        "(snake_case with digits, camelCase, hex, uuid) or placeholders (n/a) out of the clustering "
+        "(counted as junk_value)",
     )
     name_members: int = Field(12, ge=1, description="top members shown to the LLM that names a cluster")
     merge_threshold: float | None = Field(
@@ -144,6 +153,6 @@ class LoadConfig(BaseModel):
         100, ge=1, description="values per transaction when CO_OCCURS is built (a frequent value brings many)"
     )
     store_text: bool = Field(
-        False, description="store the query text on (:Query) when records carry it (extract.keep_text)"
+        True, description="store the query text on (:Query) when records carry it (extract.keep_text)"
     )
     reset: bool = Field(False, description="delete every Query, Value and DocType node before loading")

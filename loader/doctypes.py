@@ -2,11 +2,14 @@
 
 The distinct (normalised, alias-merged) values are embedded with all-MiniLM-L6-v2 and clustered with
 K-Means (K = 10 by default, each value weighted by the queries that have it; ``k="auto"`` takes the best
-silhouette over ``k_min..k_max``). Clusters are numbered by size (queries, largest first) and named by
-their most central member, or by the LLM from their most frequent members. The model is two files::
+silhouette over ``k_min..k_max``). Values that are field names, identifiers or placeholders are left
+out (``drop_junk``; :mod:`wildlong.loader.doctype_names`). Clusters are numbered by size (queries, largest
+first) and named by their most representative member, or by the LLM from their most frequent members (a
+name that fails the same checks falls back). The model is two files::
 
-    doctypes.json   clusters (k_index, name, values, queries, top members), silhouette, the value ->
-                    cluster map, the alias map of the near-duplicate merge, the embedding model's name
+    doctypes.json   clusters (k_index, name, values, queries, cohesion, top members), silhouette, the value
+                    -> cluster map, the junk values left out, the alias map of the near-duplicate merge,
+                    the embedding model's name
     doctypes.npz    the centroids (K x 384, float32)
 
 Stage 2 classifies long documents by the nearest centroid: ``DocTypeModel.load(path).classify(texts)``.
@@ -17,25 +20,22 @@ from __future__ import annotations
 import json
 import sys
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from pydantic import BaseModel, Field, PrivateAttr
 
-from wildlong.errors import ConfigError, InputError, StageIncomplete
+from wildlong.errors import ConfigError, InputError
 from wildlong.loader.config import DocTypeConfig
+from wildlong.loader.doctype_names import Namer, cohesion, junk_reason, representative, usable_name
+from wildlong.loader.doctype_names import llm_namer as llm_namer  # re-exported
+from wildlong.loader.doctype_names import name_requests as name_requests  # re-exported
 from wildlong.loader.embed import Embedder
 from wildlong.loader.merge import near_duplicate_aliases, value_counts
 from wildlong.loader.normalize import AliasMap, apply_aliases
 from wildlong.loader.records import ExtractionRecord
 from wildlong.records import Counts, content_hash
-
-if TYPE_CHECKING:
-    from wildlong.llm import LLMRequest
-
-Namer = Callable[[list[list[str]]], list[str | None]]
 
 
 class DocTypeCluster(BaseModel):
@@ -43,7 +43,8 @@ class DocTypeCluster(BaseModel):
     name: str
     values: int = Field(description="distinct document_type values in the cluster")
     queries: int = Field(description="queries whose document_type values fall in it (with multiplicity)")
-    central: str = Field(description="the member closest to the centroid")
+    central: str = Field(description="the most representative member (see doctype_names)")
+    cohesion: float | None = Field(None, description="mean cosine of the member values to the centroid")
     top: list[str] = Field(description="the most frequent members")
 
     @property
@@ -66,6 +67,7 @@ class DocTypeModel(BaseModel):
     clusters: list[DocTypeCluster]
     assignments: dict[str, int] = Field(description="canonical document_type value -> k_index")
     aliases: AliasMap = Field(default_factory=dict, description="field -> {alias: canonical} (the merge)")
+    junk: dict[str, str] = Field(default_factory=dict, description="value left out of clustering -> why")
     model_id: str = ""
     _centroids: np.ndarray = PrivateAttr(default_factory=lambda: np.zeros((0, 0), dtype=np.float32))
 
@@ -194,16 +196,7 @@ def build_doctypes(
         merge_counts = value_counts(records, config.merge_fields)
         aliases = near_duplicate_aliases(merge_counts, embedder, config.merge_threshold)
         counts.note("merged_values", sum(len(t) for t in aliases.values()))
-    frequency: Counter[str] = Counter()
-    for record in records:
-        values = apply_aliases({config.field: record.fields.get(config.field, [])}, aliases)[config.field]
-        if not values:
-            counts.drop("no_document_type")
-            continue
-        counts.keep()
-        frequency.update(values)
-    if not frequency:
-        raise InputError(f"no record has a '{config.field}' value to cluster")
+    frequency, junk = _frequency(records, config, aliases, counts)
     values = sorted(frequency, key=lambda v: (-frequency[v], v))
     show = sys.stderr.isatty() if progress is None else progress
     vectors = embedder.encode(values, progress=show)
@@ -237,8 +230,40 @@ def build_doctypes(
         silhouette,
         silhouettes,
     )
-    model.aliases = aliases
+    model.aliases, model.junk = aliases, junk
     return model
+
+
+def _frequency(
+    records: list[ExtractionRecord], config: DocTypeConfig, aliases: AliasMap, counts: Counts
+) -> tuple[Counter[str], dict[str, str]]:
+    """Queries per usable value; junk values (``drop_junk``) are left out, noted as ``junk_value``."""
+    frequency: Counter[str] = Counter()
+    junk: dict[str, str] = {}
+    for record in records:
+        values = apply_aliases({config.field: record.fields.get(config.field, [])}, aliases)[config.field]
+        if not values:
+            counts.drop("no_document_type")
+            continue
+        usable = []
+        for value in values:
+            reason = junk_reason(value, [config.field]) if config.drop_junk else None
+            if reason is None:
+                usable.append(value)
+            else:
+                junk[value] = reason
+                counts.note("junk_value")
+        if not usable:
+            counts.drop("junk_document_type")
+            continue
+        counts.keep()
+        frequency.update(usable)
+    if not frequency:
+        raise InputError(
+            f"no record has a usable '{config.field}' value to cluster ({len(junk)} junk values)",
+            hint="see the extraction records; doctypes.drop_junk: false clusters every value",
+        )
+    return frequency, dict(sorted(junk.items()))
 
 
 def _silhouette(vectors: np.ndarray, labels: np.ndarray, config: DocTypeConfig) -> float | None:
@@ -264,16 +289,18 @@ def _assemble(
     groups: dict[int, list[int]] = {}
     for index, label in enumerate(labels.tolist()):
         groups.setdefault(int(label), []).append(index)  # values are in frequency order
-    centrals = {}
-    for label, members in groups.items():
-        sims = vectors[members] @ centroids[label]
-        centrals[label] = values[members[int(np.argmax(sims))]]
+    extra = [config.field]
+    centrals = {
+        g: representative(m, values, vectors, centroids[g], frequency, extra) for g, m in groups.items()
+    }
     order = sorted(groups, key=lambda g: (-sum(frequency[values[i]] for i in groups[g]), centrals[g]))
     tops = [[values[i] for i in groups[g][: config.name_members]] for g in order]
     names = [centrals[g] for g in order]
     if config.naming == "llm" and namer is not None:
-        proposed = namer(tops)
+        raw = namer(tops)
+        proposed = [usable_name(p, extra) for p in raw]
         counts.note("llm_named", sum(1 for p in proposed if p))
+        counts.note("llm_name_rejected", sum(1 for r, p in zip(raw, proposed, strict=True) if r and not p))
         names = [p or names[i] for i, p in enumerate(proposed)]
     names = _unique(names)
     clusters = [
@@ -283,6 +310,7 @@ def _assemble(
             values=len(groups[g]),
             queries=sum(frequency[values[i]] for i in groups[g]),
             central=centrals[g],
+            cohesion=round(cohesion(vectors[groups[g]], centroids[g]), 4),
             top=tops[position][:10],
         )
         for position, g in enumerate(order)
@@ -319,45 +347,3 @@ def _model_id(model: DocTypeModel) -> str:
     body = model.model_dump(mode="json", exclude={"model_id"})
     blob = json.dumps(body, sort_keys=True).encode("utf-8") + model.centroids.tobytes()
     return content_hash(blob)
-
-
-class DocTypeName(BaseModel):
-    """The reply of a naming call."""
-
-    name: str
-
-
-def name_requests(tops: list[list[str]]) -> list[LLMRequest]:
-    """One naming request per cluster (``doctype_name.tmpl``) from its top members; a dry run prices them."""
-    from wildlong.llm import LLMRequest, load_template
-
-    template = load_template("doctype_name", package="wildlong.loader")
-    return [
-        LLMRequest(
-            template.render(members="\n".join(f"- {m}" for m in top)),
-            stage="doctypes",
-            template=template,
-            schema=DocTypeName,
-            params={"temperature": 0.0, "max_tokens": 32},
-        )
-        for top in tops
-    ]
-
-
-def llm_namer(client: Any) -> Namer:
-    """Names clusters with the LLM (``doctype_name.tmpl``); a failed call leaves the central member's name."""
-
-    def name(tops: list[list[str]]) -> list[str | None]:
-        results = client.run(name_requests(tops), progress=False, desc="name doc types")
-        missed = [r for r in results if r.unanswered]
-        if missed:  # a fallback name now would differ from the name a later run gets
-            raise StageIncomplete(
-                f"doctypes: {len(missed)} of {len(results)} naming requests got no answer "
-                f"({missed[0].reason}: {missed[0].detail[:120]})",
-                hint="the stage is not complete; run the same command again once the LLM answers",
-            )
-        return [
-            r.value.name if r.ok and r.value is not None and r.value.name.strip() else None for r in results
-        ]
-
-    return name
