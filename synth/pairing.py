@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from wildlong.loader.doctype_names import OTHER
 from wildlong.records import Counts
 from wildlong.synth.records import Document, Instruction, Pair
 
@@ -28,6 +29,11 @@ class PairConfig(BaseModel):
         "min_bundle within it becomes a single document)",
     )
     seed: int = Field(0, description="seed of the document draws")
+    use_other: bool = Field(
+        False,
+        description="pair documents of doc type 'other' (near no doc type) with instructions whose doc type "
+        "has no documents of its own; false = they are set aside (and such instructions dropped)",
+    )
 
     @model_validator(mode="after")
     def _sizes(self) -> PairConfig:
@@ -39,15 +45,23 @@ class PairConfig(BaseModel):
 def pair(
     instructions: list[Instruction], documents: list[Document], cfg: PairConfig, counts: Counts
 ) -> Iterator[Pair]:
-    """One pair per instruction, in instruction order; the draws depend only on the seed and the order."""
+    """One pair per instruction, in instruction order; the draws depend only on the seed and the order.
+    Documents of doc type ``other`` serve only instructions whose doc type has none, with ``use_other``
+    (noted ``paired_with_other``); else they are counted as ``other_documents_set_aside``."""
     by_type: dict[str, list[Document]] = {}
     for doc in sorted(documents, key=lambda d: d.doc_id):
         if doc.doc_type is not None:
             by_type.setdefault(doc.doc_type, []).append(doc)
+    others = by_type.pop(OTHER, [])
+    if others and not cfg.use_other:
+        counts.note("other_documents_set_aside", len(others))
     rng = np.random.default_rng([cfg.seed, 2])
     for inst in instructions:
         counts.seen += 1
-        pool = by_type.get(inst.doc_type, [])
+        pool = by_type.get(inst.doc_type, []) if inst.doc_type != OTHER else []
+        if not pool and cfg.use_other and others:
+            pool = others
+            counts.note("paired_with_other")
         if not pool:
             counts.drop("no_document_of_type")
             continue

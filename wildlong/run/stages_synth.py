@@ -12,15 +12,16 @@ PLACEHOLDER_INSTRUCTION = " ".join(["Summarise what the material says about this
 
 
 def run_documents(ctx: Context) -> Counts:
-    from wildlong.loader.doctypes import classify
-    from wildlong.synth.documents import read_documents
+    from wildlong.synth.documents import classify_documents, read_documents
 
     counts = Counts("documents")
     docs = list(read_documents(ctx.cfg.documents, counts))
-    names = classify([d.text for d in docs], ctx.doctype_model(), ctx.embedder) if docs else []
-    docs = [d.model_copy(update={"doc_type": n}) for d, n in zip(docs, names, strict=True)]
+    docs = classify_documents(docs, ctx.doctype_model(), ctx.embedder, ctx.cfg.documents, counts)
     write_jsonl(ctx.path("documents.jsonl"), docs)
-    counts.per_doc_type.update(names)
+    ctx.echo("  doc types: " + ", ".join(f"{t} {n}" for t, n in counts.per_doc_type.most_common()))
+    for line in counts.messages:
+        if line.startswith("documents: "):  # a type taking most documents (type_warnings)
+            ctx.echo(f"  warning: {line.removeprefix('documents: ')}")
     return counts
 
 
@@ -33,15 +34,18 @@ def plan_documents(ctx: Context, fc: Forecast) -> StagePlan:
 
 
 def run_walk(ctx: Context) -> Counts:
+    from wildlong.loader.doctype_names import OTHER
     from wildlong.synth.records import Document
     from wildlong.synth.walk_io import sample_to_file
 
     cfg = ctx.cfg.walk
     skipped: list[str] = []
     if cfg.only_with_documents:
-        docs = read_jsonl(ctx.path("documents.jsonl"), Document)
-        with_docs = sorted({d.doc_type for d in docs if d.doc_type})
-        candidates = cfg.doc_types or ctx.doctype_model().names
+        docs = list(read_jsonl(ctx.path("documents.jsonl"), Document))
+        with_docs = sorted({d.doc_type for d in docs if d.doc_type and d.doc_type != OTHER})
+        candidates = [t for t in cfg.doc_types or ctx.doctype_model().names if t != OTHER]
+        if ctx.cfg.pair.use_other and any(d.doc_type == OTHER for d in docs):
+            with_docs = candidates  # 'other' documents serve every doc type without its own
         wanted = [t for t in candidates if t in with_docs]
         skipped = sorted(set(candidates) - set(wanted))
         if wanted:
