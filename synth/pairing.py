@@ -58,7 +58,7 @@ def pair(
     rng = np.random.default_rng([cfg.seed, 2])
     for inst in instructions:
         counts.seen += 1
-        pool = by_type.get(inst.doc_type, []) if inst.doc_type != OTHER else []
+        pool = by_type.get(inst.doc_type, [])  # 'other' is not among them
         if not pool and cfg.use_other and others:
             pool = others
             counts.note("paired_with_other")
