@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import neo4j
 
 from wildlong import cypher
+from wildlong.graph import run_autocommit
 from wildlong.loader.graph_rows import QueryRow
 
 cypher.require(
@@ -27,6 +28,8 @@ cypher.require(
     "loader/query_facts_clear",
     "loader/queries_write",
     "loader/mark_dirty",
+    "loader/values_forms_default",
+    "loader/values_forms",
 )
 
 
@@ -145,3 +148,32 @@ def write_batch(
     if dirty:
         tx.run(cypher.query("loader/mark_dirty").text, names=sorted(dirty)).consume()
     return len(to_write), len(batch) - len(to_write), sum(len(row.values) for row in to_write)
+
+
+def write_forms(
+    driver: neo4j.Driver,
+    database: str,
+    forms: Mapping[str, Mapping[str, Mapping[str, int]]],
+    doc_types: Sequence[str],
+    batch_size: int = 5000,
+) -> int:
+    """Every value's surface forms as ``forms`` / ``form_counts``: first each value's one form (itself, its
+    count), then the merged forms of the canonical stage (field -> value -> {form: count over the run}) on
+    the value in every doc type that has it. Idempotent; returns the values given merged forms."""
+    steps = [(cypher.query("loader/values_forms_default").text, {"batch": batch_size})]
+    run_autocommit(driver, database, steps)
+    rows = [
+        {"field": name, "value": value, "forms": list(counts), "form_counts": list(counts.values())}
+        for name in sorted(forms)
+        for value, counts in sorted(forms[name].items())
+    ]
+    updated = 0
+    for start in range(0, len(rows), batch_size):
+        records, _, _ = driver.execute_query(
+            cypher.query("loader/values_forms").text,
+            rows=rows[start : start + batch_size],
+            doc_types=list(doc_types),
+            database_=database,
+        )
+        updated += int(records[0]["updated"])
+    return updated

@@ -1,15 +1,28 @@
-"""The optional merge of near-duplicate values inside a field ("job posting" / "job postings").
+"""Surface forms of one field -> canonical values: lexical keys first, then embedding neighbours.
 
-Greedy and deterministic: a field's distinct values are taken by frequency (most queries first, then
-alphabetically); each becomes an alias of the most similar canonical value already chosen when their
-cosine similarity reaches the threshold, else a canonical value itself. Aliases never chain. The result is
-an :data:`AliasMap` (field -> {alias: canonical}) kept in the doc-type model and applied by the load.
+1. **Lexical**: forms with the same :func:`lexical_key` (case, punctuation, hyphens and spaces, leading
+   articles, simple plurals, ``-ise``/``-ize`` spellings) are one group: ``Bullet-point lists``,
+   ``bullet point list`` and ``the bulletpoint list`` share the key ``bulletpointlist``.
+2. **Embeddings** (optional): each lexical group's head is embedded (all-MiniLM-L6-v2, normalised); its
+   ``neighbors`` nearest heads come from scikit-learn's ``NearestNeighbors`` (cosine, brute force in
+   BLAS blocks, no pairwise Python loop). Groups are taken by frequency (most queries first): a group joins
+   the most similar *canonical* group before it when the cosine reaches ``threshold`` (``short_threshold``
+   when either head is one word) and no guard objects, else it becomes canonical itself. Joining only
+   canonical groups means no chaining drift: every member is close to its canonical value.
+3. Guards against merging opposites, which embeddings put close: different numbers (``under 200 words`` /
+   ``under 300 words``), a negation on one side only (``formal`` / ``informal``, ``with code`` / ``without
+   code``) and a short list of antonyms (``short`` / ``long``, ``positive`` / ``negative``).
+
+The canonical name of a group is its most frequent surface form (ties: the shorter, then alphabetical).
+:func:`near_duplicate_aliases` is the alias map the doc-type model keeps (``doctypes.merge_threshold``).
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -17,7 +30,148 @@ from wildlong.loader.embed import Embedder
 from wildlong.loader.normalize import AliasMap
 from wildlong.loader.records import ExtractionRecord
 
-_BLOCK = 512
+ARTICLES = frozenset({"a", "an", "the"})
+NEGATIONS = frozenset({"not", "no", "non", "without", "never", "anti", "nothing"})
+NEGATION_PREFIXES = ("in", "un", "non", "dis", "im", "ir", "il", "a")
+ANTONYMS = frozenset(
+    frozenset(p)
+    for p in [
+        ("short", "long"), ("shorter", "longer"), ("positive", "negative"), ("pro", "con"), ("pros", "cons"),
+        ("beginner", "advanced"), ("beginner", "expert"), ("simple", "complex"), ("increase", "decrease"),
+        ("before", "after"), ("first", "last"), ("minimum", "maximum"), ("min", "max"), ("male", "female"),
+        ("high", "low"), ("higher", "lower"), ("old", "new"), ("past", "future"), ("input", "output"),
+        ("buy", "sell"), ("buyer", "seller"), ("client", "server"), ("frontend", "backend"),
+        ("front", "back"), ("open", "closed"), ("include", "exclude"), ("add", "remove"), ("more", "less"),
+        ("strength", "weakness"), ("advantage", "disadvantage"), ("formal", "casual"), ("big", "small"),
+        ("large", "small"), ("fast", "slow"), ("easy", "hard"), ("easy", "difficult"), ("private", "public"),
+        ("internal", "external"), ("start", "end"), ("success", "failure"), ("true", "false"),
+    ]
+)  # fmt: skip
+_SPLIT = re.compile(r"[^a-z0-9+#]+")
+
+
+@dataclass(frozen=True)
+class Grouping:
+    """One field's forms: ``canonical[form]`` (every form, itself included) and the groups' forms."""
+
+    canonical: dict[str, str]
+    lexical_merges: int  # forms that joined another form by key
+    embedding_merges: int  # forms that joined another group by embedding
+
+
+def tokens(value: str) -> list[str]:
+    """Lower-case tokens, leading articles dropped, each singularised and with ``-ise`` as ``-ize``."""
+    parts = [p for p in _SPLIT.split(value.lower()) if p]
+    while len(parts) > 1 and parts[0] in ARTICLES:
+        parts = parts[1:]
+    return [_stem(p) for p in parts]
+
+
+def lexical_key(value: str) -> str:
+    """Forms with one key are one value (see the module docstring)."""
+    return "".join(tokens(value))
+
+
+def _stem(token: str) -> str:
+    if token.isdigit() or len(token) <= 3:
+        return token
+    for end, repl in (("isation", "ization"), ("ising", "izing"), ("ised", "ized"), ("ise", "ize")):
+        if token.endswith(end) and len(token) > len(end) + 2:
+            token = token[: -len(end)] + repl
+            break
+    if token.endswith("ies") and len(token) > 4:
+        return token[:-3] + "y"
+    if token.endswith(("sses", "shes", "ches", "xes")):
+        return token[:-2]
+    if token.endswith("s") and not token.endswith(("ss", "us", "is", "ys")):
+        return token[:-1]
+    return token
+
+
+def conflict(a: list[str], b: list[str]) -> bool:
+    """Whether two token lists must not merge: numbers differ, one-sided negation, an antonym pair."""
+    if {t for t in a if any(c.isdigit() for c in t)} != {t for t in b if any(c.isdigit() for c in t)}:
+        return True
+    only_a, only_b = set(a) - set(b), set(b) - set(a)
+    if (only_a | only_b) & NEGATIONS:
+        return True
+    for t in only_a:
+        for u in only_b:
+            if frozenset((t, u)) in ANTONYMS:
+                return True
+            long, short = (t, u) if len(t) > len(u) else (u, t)
+            if any(long == p + short or long == p + "-" + short for p in NEGATION_PREFIXES):
+                return True
+    return False
+
+
+def group_forms(
+    counts: Mapping[str, int],
+    embedder: Embedder | None,
+    threshold: float | None,
+    *,
+    short_threshold: float | None = None,
+    neighbors: int = 20,
+) -> Grouping:
+    """Every form of ``counts`` (form -> queries) mapped to its canonical value (module docstring)."""
+    order = sorted(counts, key=lambda f: (-counts[f], len(f), f))
+    heads: dict[str, str] = {}  # lexical key -> its most frequent form
+    canonical: dict[str, str] = {}
+    for form in order:
+        head = heads.setdefault(lexical_key(form), form)
+        canonical[form] = head
+    lexical = len(canonical) - len(heads)
+    totals: Counter[str] = Counter()
+    for form, head in canonical.items():
+        totals[head] += counts[form]
+    groups = sorted(totals, key=lambda h: (-totals[h], len(h), h))
+    if embedder is None or threshold is None or len(groups) < 2:
+        return Grouping(canonical, lexical, 0)
+    parent = _join_by_embedding(groups, embedder, threshold, short_threshold or threshold, neighbors)
+    joined = 0
+    for form, head in canonical.items():
+        root = parent.get(head)
+        if root is not None:
+            canonical[form] = root
+            joined += 1
+    # the canonical name is the most frequent surface form of the whole group
+    members: dict[str, list[str]] = {}
+    for form, root in canonical.items():
+        members.setdefault(root, []).append(form)
+    for forms in members.values():
+        best = min(forms, key=lambda f: (-counts[f], len(f), f))
+        for form in forms:
+            canonical[form] = best
+    return Grouping(canonical, lexical, joined)
+
+
+def _join_by_embedding(
+    groups: list[str], embedder: Embedder, threshold: float, short_threshold: float, neighbors: int
+) -> dict[str, str]:
+    """head -> the canonical head it joins (heads in frequency order; only canonical ones are joined)."""
+    from sklearn.neighbors import NearestNeighbors
+
+    vectors = embedder.encode(groups)
+    k = min(len(groups), neighbors + 1)
+    index = NearestNeighbors(n_neighbors=k, metric="cosine", algorithm="brute").fit(vectors)
+    distances, nearest = index.kneighbors(vectors)
+    sims = 1.0 - distances
+    toks = [tokens(g) for g in groups]
+    is_canonical = np.zeros(len(groups), dtype=bool)
+    parent: dict[str, str] = {}
+    for i in range(len(groups)):
+        best, best_sim = -1, -1.0
+        for j, sim in zip(nearest[i].tolist(), sims[i].tolist(), strict=True):
+            if j >= i or not is_canonical[j] or sim <= best_sim:
+                continue
+            need = short_threshold if len(toks[i]) == 1 or len(toks[j]) == 1 else threshold
+            if sim >= need and not conflict(toks[i], toks[j]):
+                best, best_sim = j, sim
+        if best < 0:
+            is_canonical[i] = True
+        else:
+            parent[groups[i]] = groups[best]
+    return parent
 
 
 def value_counts(
@@ -36,38 +190,11 @@ def value_counts(
 def near_duplicate_aliases(
     counts: Mapping[str, Counter[str]], embedder: Embedder, threshold: float
 ) -> AliasMap:
-    """Aliases for every field of ``counts`` (fields without any merge are left out)."""
+    """field -> {alias: canonical} for the forms that merge (fields without any merge are left out)."""
     aliases: AliasMap = {}
     for name in sorted(counts):
-        values = sorted(counts[name], key=lambda v: (-counts[name][v], v))
-        table = _merge(values, embedder.encode(values), threshold)
+        grouping = group_forms(counts[name], embedder, threshold)
+        table = {form: canon for form, canon in sorted(grouping.canonical.items()) if form != canon}
         if table:
             aliases[name] = table
-    return aliases
-
-
-def _merge(values: list[str], vectors: np.ndarray, threshold: float) -> dict[str, str]:
-    canonical: list[int] = []
-    aliases: dict[str, str] = {}
-    for start in range(0, len(values), _BLOCK):
-        block = list(range(start, min(len(values), start + _BLOCK)))
-        vecs = vectors[block]
-        previous = vecs @ vectors[canonical].T if canonical else np.zeros((len(block), 0), dtype=np.float32)
-        inside = vecs @ vecs.T
-        fresh: list[int] = []  # positions in ``block`` that became canonical
-        for j, index in enumerate(block):
-            best, best_sim = -1, -2.0
-            if previous.shape[1]:
-                k = int(np.argmax(previous[j]))
-                best, best_sim = canonical[k], float(previous[j, k])
-            if fresh:
-                sims = inside[j, fresh]
-                k = int(np.argmax(sims))
-                if float(sims[k]) > best_sim:
-                    best, best_sim = block[fresh[k]], float(sims[k])
-            if best >= 0 and best_sim >= threshold:
-                aliases[values[index]] = values[best]
-            else:
-                fresh.append(j)
-        canonical.extend(block[j] for j in fresh)
     return aliases

@@ -19,6 +19,7 @@ from wildlong.config import Layer, set_layer, validate, yaml_layer
 from wildlong.executor_config import ExecutorConfig
 from wildlong.graph import GraphSettings
 from wildlong.llm.settings import LLMSettings
+from wildlong.loader.canonical import CanonicalConfig
 from wildlong.loader.config import DocTypeConfig, ExtractConfig, LoadConfig, ReadConfig
 from wildlong.synth.documents import DocumentConfig
 from wildlong.synth.generate import GenerateConfig
@@ -54,6 +55,9 @@ class RunConfig(BaseModel):
     )
     doctypes: DocTypeConfig = Field(
         default_factory=DocTypeConfig, description="document_type values -> K named doc types"
+    )
+    canonical: CanonicalConfig = Field(
+        default_factory=CanonicalConfig, description="free-text values -> canonical values, junk rejected"
     )
     load: LoadConfig = Field(default_factory=LoadConfig, description="extractions -> the Neo4j graph")
     walk: WalkConfig = Field(default_factory=WalkConfig, description="weighted walks over the graph")

@@ -61,13 +61,34 @@ STAGES: list[Stage] = [
         example="wildlong doctypes -o runs/try --k auto",
     ),
     Stage(
+        name="canonical",
+        summary="junk values rejected by reason, then each field's surface forms merged into canonical "
+        "values (lexical keys, then all-MiniLM-L6-v2 neighbours); the most frequent form names a value",
+        outputs=("canonical.jsonl", "canonical.json"),
+        section="canonical",
+        sections=("canonical",),
+        depends=("extract",),
+        run=f"{L}:run_canonical",
+        plan=f"{L}:plan_canonical",
+        flags=(
+            Flag(
+                ("--canonical/--no-canonical",),
+                "canonical.enabled",
+                "merge surface forms (--no-canonical: copy the records unchanged)",
+                is_flag=True,
+            ),
+            Flag(("--threshold",), "canonical.threshold", "cosine at which forms merge", float),
+        ),
+        example="wildlong canonical -o runs/try --threshold 0.85",
+    ),
+    Stage(
         name="load",
         summary="`(:Query)-[:HAS]->(:Value)`, `(:DocType)`, `CO_OCCURS {count, weight = ln(1+count)}` "
         "built in Cypher",
         outputs=("graph.json",),
         section="load",
         sections=("load", "graph"),
-        depends=("doctypes",),
+        depends=("doctypes", "canonical"),
         graph=True,
         run=f"{L}:run_load",
         flags=(

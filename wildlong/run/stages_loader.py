@@ -1,4 +1,5 @@
-"""Stage 1a of a run: read, extract, doctypes, load — each a ``run`` and a ``plan`` over the run folder."""
+"""Stage 1a of a run: read, extract, doctypes, canonical, load — each a ``run`` and a ``plan`` over the
+run folder."""
 
 from __future__ import annotations
 
@@ -93,8 +94,44 @@ def plan_doctypes(ctx: Context, fc: Forecast) -> StagePlan:
     return plan
 
 
+def run_canonical(ctx: Context) -> Counts:
+    from wildlong.loader.canonical import canonicalise, write_report
+    from wildlong.loader.records import ExtractionRecord
+    from wildlong.loader.schema import FieldSchema
+
+    cfg = ctx.cfg.canonical
+    counts = Counts("canonical")
+    records = read_jsonl(ctx.path("extractions.jsonl"), ExtractionRecord, counts)
+    schema = FieldSchema.load(cfg.fields_path or ctx.cfg.extract.fields_path)
+    examples = {f.name: f.examples for f in schema.fields}
+    embedder = ctx.embedder if cfg.enabled and cfg.threshold is not None else None
+    result = canonicalise(records, cfg, embedder, counts, field_names=schema.names, examples=examples)
+    write_jsonl(ctx.path("canonical.jsonl"), result.records)
+    write_report(result.report, ctx.path("canonical.json"))
+    if not cfg.enabled:
+        ctx.echo("  canonical values off: records copied unchanged")
+        return counts
+    report = result.report
+    ctx.echo(f"  {report['forms']:,} surface forms -> {report['values']:,} values; {report['junk']:,} junk")
+    for name, row in report["fields"].items():
+        shown = "; ".join(f"{e['value']} <- {', '.join(list(e['forms'])[1:3])}" for e in row["examples"][:2])
+        junk = sum(row["junk"].values())
+        line = f"  {name[:20]:<20} {row['forms']:>7} -> {row['values']:>7}  junk {junk:>5}  {shown}"
+        ctx.echo(line[:160])
+    return counts
+
+
+def plan_canonical(ctx: Context, fc: Forecast) -> StagePlan:
+    plan = StagePlan("canonical", records=fc.records.get("extract"))
+    if ctx.cfg.canonical.enabled:
+        plan.notes.append("canonical: junk rejected, surface forms merged per field (embeddings, no LLM)")
+    return plan
+
+
 def run_load(ctx: Context) -> Counts:
     from wildlong.loader import graph_load
+    from wildlong.loader.canonical import read_forms
+    from wildlong.loader.graph_write import write_forms
 
     logging.getLogger("neo4j.notifications").setLevel(logging.ERROR)
     counts = Counts("load")
@@ -105,13 +142,16 @@ def run_load(ctx: Context) -> Counts:
     report = graph_load.load_extractions(
         g.driver,
         g.database,
-        [ctx.path("extractions.jsonl")],
+        [ctx.path("canonical.jsonl")],
         ctx.doctype_model(),
         ctx.cfg.load,
         counts,
         embedder=ctx.embedder,
         progress=ctx.progress,
     )
+    forms = read_forms(ctx.path("canonical.json"))
+    names = ctx.doctype_model().names
+    counts.note("merged_values", write_forms(g.driver, g.database, forms, names, ctx.cfg.load.batch_size))
     summary = graph_load.summary(g.driver, g.database)
     body = {"uri": g.uri, "database": g.database, **summary}
     ctx.path("graph.json").write_text(json.dumps(body, indent=1))
