@@ -100,7 +100,10 @@ class ExtractConfig(BaseModel):
         None, ge=1, description="extract at most this many new queries; null = every pending one"
     )
     keep_raw: bool = Field(True, description="keep the phrases as written next to the normalised ones")
-    keep_text: bool = Field(False, description="copy the query text into the extraction records")
+    keep_text: bool = Field(
+        True,
+        description="copy the query text into the extraction records (load.store_text puts it in the graph)",
+    )
     normalize: NormalizeConfig = Field(
         default_factory=NormalizeConfig, description="how phrases become graph values (see normalize.*)"
     )
