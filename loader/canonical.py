@@ -64,7 +64,7 @@ class CanonicalConfig(BaseModel):
         "unsupported prompt examples before merging (counted as junk_<reason>)",
     )
     max_chars: int = Field(60, ge=1, description="a value longer than this (characters) is junk (too_long)")
-    max_words: int = Field(8, ge=1, description="a value of more words than this is junk (too_long)")
+    max_words: int = Field(10, ge=1, description="a value of more words than this is junk (too_long)")
     prompt_copies: int = Field(
         4,
         ge=1,

@@ -9,11 +9,11 @@ reason, :mod:`wildlong.loader.canonical`).
 Reasons: ``field_name`` (a field of the schema, with ``_`` or spaces, or a schema word: ``value``,
 ``type``...), ``placeholder`` (``n/a``, ``none``, ``not specified``, ``<...>``, ``[...]``, ``xxx``,
 ``...``), ``number`` (digits, dates, versions alone), ``identifier`` (snake_case, camelCase, hex, a UUID,
-a token mixing letters and 3+ digits, one word of 20+ letters), ``too_long`` (over ``max_chars``
-characters or ``max_words`` words) and ``prompt_example`` (one of the field's examples in ``fields.yaml``
-while none of its content words occurs in the query text; only checked when ``text`` is given: the
-canonical stage gives it for records that copied several examples, as abstract values such as ``formal``
-or ``summarization`` are often right without their words in the query).
+a token of 7+ characters mixing letters and 4+ digits, one word of 20+ letters), ``too_long`` (over
+``max_chars`` characters or ``max_words`` words) and ``prompt_example`` (one of the field's
+examples in ``fields.yaml`` while none of its content words occurs in the query text; only checked when
+``text`` is given: the canonical stage gives it for records that copied several examples, as abstract
+values such as ``formal`` or ``summarization`` are often right without their words in the query).
 """
 
 from __future__ import annotations
@@ -72,7 +72,7 @@ def junk_reason(
     examples: Iterable[str] = (),
     text: str | None = None,
     max_chars: int = 60,
-    max_words: int = 8,
+    max_words: int = 10,
 ) -> str | None:
     """Why ``value`` of ``field`` is junk (one of :data:`REASONS`), or None when it is a usable value."""
     raw = value.strip()
@@ -96,7 +96,7 @@ def junk_reason(
         return "number"
     if _identifier(raw):
         return "identifier"
-    if len(raw) > max_chars or len(plain.split()) > max_words:
+    if len(raw) > max_chars or len(raw.split()) > max_words:
         return "too_long"
     if text is not None and raw in set(examples) and not supported(raw, text):
         return "prompt_example"
@@ -117,6 +117,6 @@ def _identifier(text: str) -> bool:
         return True
     for token in _PIECES.split(text):
         digits = sum(c.isdigit() for c in token)
-        if _LONG_WORD.match(token) or (len(token) >= 6 and digits >= 3 and digits < len(token)):
+        if _LONG_WORD.match(token) or (len(token) >= 7 and digits >= 4 and digits < len(token)):
             return True
     return False
