@@ -30,7 +30,7 @@ def test_run_writes_a_dataset_with_provenance_to_the_graph(graph: Graph, tmp_pat
         first_calls = server.chat_count
         rerun = finish(start_run(run_config(tmp_path, server, out), graph))
         assert server.chat_count == first_calls  # everything complete: nothing sent again
-        assert rerun.count("complete already") == 10
+        assert rerun.count("complete already") == 11
 
     manifest = json.loads((out / "manifest.json").read_text())["stages"]
     records = [json.loads(line) for line in (out / "dataset" / "train.jsonl").read_text().splitlines()]

@@ -24,7 +24,11 @@ def test_load_command_twice(graph: Graph, tmp_path: Path) -> None:
     config.write_text("name: load\n")
     out = tmp_path / "run"
     npz = model_path.with_suffix(".npz")
-    seed_run(out, config, {"extract": [A, B], "doctypes": [model_path, npz]})
+    seed_run(
+        out,
+        config,
+        {"extract": [A, B], "doctypes": [model_path, npz], "canonical": _as_canonical(tmp_path, A, B)},
+    )
     env = {"NEO4J_URI": graph.uri, "NEO4J_DATABASE": graph.database}
     if SESSION_SERVER:
         env["NEO4J_PASSWORD"] = SESSION_SERVER[0].password()
@@ -46,7 +50,10 @@ def test_load_command_twice(graph: Graph, tmp_path: Path) -> None:
     changed = fixture_model()
     changed.clusters[0].name = "mail"
     changed.save(other)
-    seed_run(out, config, {"extract": [A], "doctypes": [other, other.with_suffix(".npz")]})
+    canonical = _as_canonical(tmp_path, A)
+    seed_run(
+        out, config, {"extract": [A], "doctypes": [other, other.with_suffix(".npz")], "canonical": canonical}
+    )
     refused = CliRunner().invoke(main, ["load", "-o", str(out)], env=env)
     assert (
         refused.exit_code == 2 and "another doc-type model" in refused.output and "--reset" in refused.output
@@ -54,3 +61,11 @@ def test_load_command_twice(graph: Graph, tmp_path: Path) -> None:
     reset = CliRunner().invoke(main, ["load", "-o", str(out), "--reset"], env=env)
     assert reset.exit_code == 0, reset.output
     assert "graph: queries 4, values 8, doc_types 2" in reset.output
+
+
+def _as_canonical(folder: Path, *files: Path) -> list[Path]:
+    """The canonical stage's outputs for records taken as they are (no merge): the records, a report."""
+    records, report = folder / "canonical.jsonl", folder / "canonical.json"
+    records.write_bytes(b"".join(f.read_bytes() for f in files))
+    report.write_text('{"format_version": 1, "enabled": false, "fields": {}}')
+    return [records, report]
