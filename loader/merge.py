@@ -4,8 +4,9 @@
    articles, simple plurals, ``-ise``/``-ize`` spellings) are one group: ``Bullet-point lists``,
    ``bullet point list`` and ``the bulletpoint list`` share the key ``bulletpointlist``.
 2. **Embeddings** (optional): each lexical group's head is embedded (all-MiniLM-L6-v2, normalised); its
-   ``neighbors`` nearest heads come from scikit-learn's ``NearestNeighbors`` (cosine, brute force in
-   BLAS blocks, no pairwise Python loop). Groups are taken by frequency (most queries first): a group joins
+   ``neighbors`` nearest *more frequent* heads over the lowest threshold come from blocks of float32 BLAS
+   products (a radius search: only the pairs over the threshold reach Python, no pairwise loop).
+   Groups are taken by frequency (most queries first): a group joins
    the most similar *canonical* group before it when the cosine reaches ``threshold`` (``short_threshold``
    when either head is one word) and no guard objects, else it becomes canonical itself. Joining only
    canonical groups means no chaining drift: every member is close to its canonical value.
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -48,6 +49,7 @@ ANTONYMS = frozenset(
     ]
 )  # fmt: skip
 _SPLIT = re.compile(r"[^a-z0-9+#]+")
+_BLOCK = 1024  # rows per similarity block (1024 x n float32)
 
 
 @dataclass(frozen=True)
@@ -149,20 +151,14 @@ def _join_by_embedding(
     groups: list[str], embedder: Embedder, threshold: float, short_threshold: float, neighbors: int
 ) -> dict[str, str]:
     """head -> the canonical head it joins (heads in frequency order; only canonical ones are joined)."""
-    from sklearn.neighbors import NearestNeighbors
-
     vectors = embedder.encode(groups)
-    k = min(len(groups), neighbors + 1)
-    index = NearestNeighbors(n_neighbors=k, metric="cosine", algorithm="brute").fit(vectors)
-    distances, nearest = index.kneighbors(vectors)
-    sims = 1.0 - distances
     toks = [tokens(g) for g in groups]
     is_canonical = np.zeros(len(groups), dtype=bool)
     parent: dict[str, str] = {}
-    for i in range(len(groups)):
+    for i, candidates in enumerate(_earlier_neighbours(vectors, min(threshold, short_threshold), neighbors)):
         best, best_sim = -1, -1.0
-        for j, sim in zip(nearest[i].tolist(), sims[i].tolist(), strict=True):
-            if j >= i or not is_canonical[j] or sim <= best_sim:
+        for j, sim in candidates:
+            if not is_canonical[j] or sim <= best_sim:
                 continue
             need = short_threshold if len(toks[i]) == 1 or len(toks[j]) == 1 else threshold
             if sim >= need and not conflict(toks[i], toks[j]):
@@ -172,6 +168,26 @@ def _join_by_embedding(
         else:
             parent[groups[i]] = groups[best]
     return parent
+
+
+def _earlier_neighbours(
+    vectors: np.ndarray, floor: float, neighbors: int
+) -> Iterator[list[tuple[int, float]]]:
+    """For each row i, its ``neighbors`` most similar rows j < i with cosine >= ``floor`` (blocks of
+    BLAS products against the rows before; only the pairs over the floor reach Python)."""
+    n = len(vectors)
+    for start in range(0, n, _BLOCK):
+        stop = min(n, start + _BLOCK)
+        sims = vectors[start:stop] @ vectors[:stop].T
+        sims[:, start:stop][np.triu_indices(stop - start)] = -1.0  # j >= i: not earlier
+        rows, cols = np.nonzero(sims >= floor)
+        found: list[list[tuple[int, float]]] = [[] for _ in range(stop - start)]
+        for r, c in zip(rows.tolist(), cols.tolist(), strict=True):
+            found[r].append((c, float(sims[r, c])))
+        for hits in found:
+            if len(hits) > neighbors:
+                hits = sorted(hits, key=lambda h: -h[1])[:neighbors]
+            yield hits
 
 
 def value_counts(
