@@ -23,6 +23,7 @@ from wildlong.loader.embed import Embedder
 from wildlong.loader.extract import extract_file
 from wildlong.loader.graph_load import load_extractions, summary
 from wildlong.loader.graph_rows import plan_rows
+from wildlong.loader.normalize import apply_aliases
 from wildlong.loader.read import read_queries
 from wildlong.loader.records import ExtractionRecord
 from wildlong.loader.schema import FieldSchema
@@ -83,7 +84,11 @@ def test_ten_real_conversations_end_to_end(server: EmbeddedInfo, graph: Graph, t
     assert with_types, "the model left every document_type empty: nothing to cluster"
     model = build_doctypes(records, DocTypeConfig(k=3), Embedder(), Counts("doctypes"))
     model.save(tmp_path / "doctypes.json")
-    assert sum(c.queries for c in model.clusters) == sum(len(r.fields["document_type"]) for r in with_types)
+    # every document_type value is clustered or left out as junk, with its reason
+    merged = [apply_aliases({"document_type": r.fields["document_type"]}, model.aliases) for r in with_types]
+    usable = [v for m in merged for v in m["document_type"] if v not in model.junk]
+    assert sum(c.queries for c in model.clusters) == len(usable)
+    assert all(model.junk.values())
 
     load_counts = Counts("load")
     load_extractions(graph.driver, graph.database, [out], model, LoadConfig(), load_counts, progress=False)
