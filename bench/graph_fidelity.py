@@ -50,7 +50,7 @@ from wildlong.records import Counts, read_jsonl, write_jsonl  # noqa: E402
 
 FIXTURE = ROOT / "tests" / "fixtures" / "graph" / "realistic_extractions.jsonl"
 STRATEGIES = ("weighted", "uniform", "independent", "random")
-COLUMNS = ("walks", "heldout_attested", "train_attested", "heldout_fully", "mix", "replay",
+COLUMNS = ("walks", "heldout_attested", "train_attested", "heldout_fully", "mix", "replay", "novel",
            "queries_per_walk", "distinct_1", "distinct_2", "value_entropy_norm")  # fmt: skip
 
 

@@ -41,7 +41,7 @@ class CanonicalConfig(BaseModel):
         True, description="merge surface forms into canonical values; false = records copied unchanged"
     )
     threshold: float | None = Field(
-        0.85,
+        0.8,
         gt=0,
         le=1,
         description="cosine (all-MiniLM-L6-v2) at which a group joins a more frequent canonical value; "

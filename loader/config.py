@@ -118,6 +118,13 @@ class DocTypeConfig(BaseModel):
     k: int | Literal["auto"] = Field(10, description="clusters; 'auto' = best silhouette in k_min..k_max")
     k_min: int = Field(4, ge=2, description="smallest k tried with k: auto")
     k_max: int = Field(20, ge=2, description="largest k tried with k: auto")
+    min_queries: int = Field(
+        30,
+        ge=1,
+        description="queries per doc type at the least, on average: with fewer than k x min_queries queries, "
+        "K is lowered (to 1 at the least), because walks only mix real needs where a doc type holds many "
+        "queries",
+    )
     seed: int = Field(0, description="seed of k-means and of the silhouette sample")
     weighted: bool = Field(True, description="weight each value by the queries that have it")
     naming: Literal["central", "llm"] = Field(

@@ -61,6 +61,9 @@ class DocTypeModel(BaseModel):
     embedding_model: str
     k: int
     k_auto: bool = False
+    k_limit: int | None = Field(
+        None, description="the largest K the queries allowed (doctypes.min_queries per doc type), when lower"
+    )
     silhouette: float | None = Field(description="mean silhouette over the distinct values (None when K < 2)")
     silhouettes: dict[int, float] = Field(default_factory=dict, description="K -> silhouette, for k=auto")
     naming: str
@@ -207,20 +210,22 @@ def build_doctypes(
         return np.asarray(km.labels_), np.asarray(km.cluster_centers_, dtype=np.float32)
 
     silhouettes: dict[int, float] = {}
+    limit = max(1, counts.kept // config.min_queries)  # fewer queries than K doc types can hold together
+    asked = config.k_max if config.k == "auto" else config.k
     if config.k == "auto":
         if config.k_min > config.k_max:
             raise ConfigError(f"k_min ({config.k_min}) is larger than k_max ({config.k_max})")
-        for k in range(config.k_min, min(config.k_max, len(values) - 1) + 1):
+        for k in range(config.k_min, min(config.k_max, limit, len(values) - 1) + 1):
             score = _silhouette(vectors, fit(k)[0], config)
             if score is not None:
                 silhouettes[k] = score
         k = (
             max(silhouettes, key=lambda c: (silhouettes[c], -c))
             if silhouettes
-            else min(config.k_min, len(values))
+            else min(config.k_min, limit, len(values))
         )
     else:
-        k = min(config.k, len(values))
+        k = min(config.k, limit, len(values))
     labels, centroids = fit(k)
     silhouette = silhouettes.get(k) if config.k == "auto" else _silhouette(vectors, labels, config)
     model = _assemble(values, frequency, vectors, labels, centroids, config, namer, counts)
@@ -231,6 +236,9 @@ def build_doctypes(
         silhouettes,
     )
     model.aliases, model.junk = aliases, junk
+    if limit < min(asked, len(values)):
+        model.k_limit = limit
+        counts.note("k_limited_by_queries")
     return model
 
 

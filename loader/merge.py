@@ -10,8 +10,9 @@
    the most similar *canonical* group before it when the cosine reaches ``threshold`` (``short_threshold``
    when either head is one word) and no guard objects, else it becomes canonical itself. Joining only
    canonical groups means no chaining drift: every member is close to its canonical value.
-3. Guards against merging opposites, which embeddings put close: different numbers (``under 200 words`` /
-   ``under 300 words``), a negation on one side only (``formal`` / ``informal``, ``with code`` / ``without
+3. Guards against merging opposites, which embeddings put close: different numbers or quantity words
+   (``under 200 words`` / ``under 300 words``, ``one query`` / ``two queries``), different head nouns after
+   shared words (``data engineer`` / ``data scientist``), a negation on one side only (``formal`` / ``informal``, ``with code`` / ``without
    code``) and a short list of antonyms (``short`` / ``long``, ``positive`` / ``negative``).
 
 The canonical name of a group is its most frequent surface form (ties: the shorter, then alphabetical).
@@ -46,7 +47,14 @@ ANTONYMS = frozenset(
         ("strength", "weakness"), ("advantage", "disadvantage"), ("formal", "casual"), ("big", "small"),
         ("large", "small"), ("fast", "slow"), ("easy", "hard"), ("easy", "difficult"), ("private", "public"),
         ("internal", "external"), ("start", "end"), ("success", "failure"), ("true", "false"),
+        ("high", "middle"), ("middle", "elementary"), ("high", "elementary"), ("primary", "secondary"),
+        ("junior", "senior"), ("upper", "lower"), ("top", "bottom"), ("left", "right"), ("light", "dark"),
     ]
+)  # fmt: skip
+QUANTITIES = frozenset(
+    {"one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "single", "multiple",
+     "several", "many", "few", "both", "each", "every", "all", "some", "couple", "dozen", "hundred",
+     "thousand", "once", "twice", "double", "triple", "half", "none", "multi"}
 )  # fmt: skip
 _SPLIT = re.compile(r"[^a-z0-9+#]+")
 _BLOCK = 1024  # rows per similarity block (1024 x n float32)
@@ -91,10 +99,17 @@ def _stem(token: str) -> str:
 
 
 def conflict(a: list[str], b: list[str]) -> bool:
-    """Whether two token lists must not merge: numbers differ, one-sided negation, an antonym pair."""
+    """Whether two token lists must not merge: numbers or quantity words differ, one-sided negation, an
+    antonym pair, or two phrases that share words but end in different head nouns (``data engineer`` /
+    ``data scientist``, ``argument building`` / ``argument evaluation``) — a head that the other phrase
+    holds too is no conflict (``react components`` / ``react component code``)."""
     if {t for t in a if any(c.isdigit() for c in t)} != {t for t in b if any(c.isdigit() for c in t)}:
         return True
+    if {t for t in a if t in QUANTITIES} != {t for t in b if t in QUANTITIES}:
+        return True
     only_a, only_b = set(a) - set(b), set(b) - set(a)
+    if len(a) > 1 and len(b) > 1 and set(a) & set(b) and a[-1] not in b and b[-1] not in a:
+        return True
     if (only_a | only_b) & NEGATIONS:
         return True
     for t in only_a:

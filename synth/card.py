@@ -83,8 +83,9 @@ def write_card(
 
 _HEALTH = (
     ("walks", "walks"),
-    ("mix", "mix: values of >= 2 real queries, none holding them all"),
+    ("mix", "mix: values from >= 2 distinct real queries"),
     ("replay", "replay: one real query holds every value"),
+    ("novel", "novel: every value held, no single query holding them all"),
     ("unheld", "unheld: a value no query holds"),
     ("queries_per_walk", "real queries holding >= 1 value (mean)"),
     ("attested_pairs", "attested pairs: all unordered value pairs held together by some query"),

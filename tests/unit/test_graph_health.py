@@ -39,14 +39,16 @@ def test_graph_summary() -> None:
 
 def test_replay_mix_unheld_and_pairs() -> None:
     paths = [
-        WalkPath("t", ("a", "c")),  # q1 holds both: replay
-        WalkPath("t", ("a", "d")),  # q1 + q3, never together: mix, unattested
-        WalkPath("t", ("b", "c")),  # q2 holds both: replay
-        WalkPath("t", ("a", "zz")),  # zz is held by nobody: unheld
+        WalkPath("t", ("a", "c")),  # q1 holds both: replay; c is q2's too: a mix of q1, q2
+        WalkPath("t", ("a", "d")),  # q1 + q3, never together: novel (and a mix), unattested
+        WalkPath("t", ("b", "c")),  # q2 holds both: replay; with q1, q3: a mix
+        WalkPath("t", ("a", "zz")),  # zz is held by nobody: unheld, no mix
     ]
     m = walk_metrics(paths, HOLDERS, [v for v in VALUES if v.doc_type == "t"])["overall"]
     assert set(m) == set(WALK_METRICS)
-    assert (m["walks"], m["replay"], m["mix"], m["unheld"]) == (4, 0.5, 0.25, 0.25)
+    assert (m["walks"], m["replay"], m["novel"], m["unheld"], m["mix"]) == (4, 0.5, 0.25, 0.25, 0.75)
+    only_q1 = walk_metrics([WalkPath("t", ("a",))], HOLDERS, VALUES)["overall"]
+    assert (only_q1["mix"], only_q1["replay"]) == (0.0, 1.0)  # one query's value alone: replay, no mix
     assert m["queries_per_walk"] == (2 + 2 + 3 + 1) / 4  # |q1,q2|, |q1,q3|, |q1,q2,q3|, |q1|
     assert (m["attested_pairs"], m["fully_attested"]) == (0.5, 0.5)
     assert m["field_coverage"] == 1.0

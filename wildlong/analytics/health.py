@@ -6,10 +6,13 @@ and sample comparison walks with the project's own sampler. Definitions (also in
 
 * holders(v): the real (:Query) nodes with a HAS edge to the value v.
 * queries per walk: the number of queries holding at least one of the walk's values, |U holders(v)|.
+* mix: the walk's values come from >= 2 distinct real queries (every value is held by some query and
+  |U holders(v)| >= 2): it touches the needs of more than one user.
 * replay: one query holds every value of the walk (the intersection of the holders is not empty).
-* mix: every value is held by some query and no single query holds them all (the walk combines the
-  needs of >= 2 real queries). unheld: some value is held by no query (the graph changed since the walk).
-  mix + replay + unheld = 1.
+* novel: every value is held by some query and no single query holds them all (the walk is a combination
+  no one query asked for). unheld: some value is held by no query (the graph changed since the walk).
+  novel + replay + unheld = 1; a walk can be both mix and replay (one query holds it all, and a value of
+  it is held by others too).
 * attested pairs: over ALL unordered pairs of a walk's values (not only adjacent ones), pooled over the
   walks, the share that at least one real query holds together. fully attested: walks whose every pair is.
 * field coverage: the share of the (doc type, field) pairs of the graph that appear in >= 1 walk.
@@ -48,9 +51,10 @@ DEFINITIONS: dict[str, str] = {
     "values": "Value nodes; shared_share: the share held by >= 2 real queries",
     "degree": "CO_OCCURS degree of a value (mean, median, max); isolated: values of degree 0",
     "queries_per_walk": "mean number of real queries holding >= 1 of a walk's values",
-    "mix": "share of walks whose values are all held by some query but by no single query (>= 2 queries)",
+    "mix": "share of walks whose values come from >= 2 distinct real queries (every value held)",
     "replay": "share of walks whose whole value set is held by one real query",
-    "unheld": "share of walks with a value that no query holds (mix + replay + unheld = 1)",
+    "novel": "share of walks whose values are all held by some query but by no single query",
+    "unheld": "share of walks with a value that no query holds (novel + replay + unheld = 1)",
     "attested_pairs": "share of ALL unordered value pairs of the walks (pooled) held together by >= 1 query",
     "fully_attested": "share of walks whose every value pair is attested",
     "field_coverage": "share of the graph's (doc type, field) pairs that appear in >= 1 walk",
@@ -58,7 +62,7 @@ DEFINITIONS: dict[str, str] = {
     "distinct_1": "distinct values / value occurrences; distinct_2: distinct value pairs / value pairs",
     "random": "baseline: uniform distinct fields, a uniform value of each (no counts, no edges)",
 }
-WALK_METRICS = ("walks", "mean_length", "queries_per_walk", "mix", "replay", "unheld", "attested_pairs",
+WALK_METRICS = ("walks", "mean_length", "queries_per_walk", "mix", "replay", "novel", "unheld", "attested_pairs",
                 "fully_attested", "field_coverage", "value_entropy", "value_entropy_norm", "distinct_1",
                 "distinct_2")  # fmt: skip
 GRAPH_METRICS = ("values", "shared_values", "shared_share", "degree_mean", "degree_median", "degree_max",
@@ -147,13 +151,16 @@ def _walk_group(
     distinct_pairs: set[tuple[str, str]] = set()
     for path in paths:
         sets = [holders.get(k, _NONE) for k in path.keys]
+        held_by = len(_NONE.union(*sets))
         if not all(sets):
             outcome["unheld"] += 1
         elif frozenset.intersection(*sets):
             outcome["replay"] += 1
         else:
+            outcome["novel"] += 1
+        if all(sets) and held_by >= 2:
             outcome["mix"] += 1
-        queries += len(_NONE.union(*sets))
+        queries += held_by
         walk_pairs = list(combinations(sorted(set(path.keys)), 2))
         ok = sum(1 for a, b in walk_pairs if holders.get(a, _NONE) & holders.get(b, _NONE))
         pairs, attested, full = pairs + len(walk_pairs), attested + ok, full + (ok == len(walk_pairs))
@@ -168,6 +175,7 @@ def _walk_group(
         "queries_per_walk": _share(queries, n),
         "mix": _share(outcome["mix"], n),
         "replay": _share(outcome["replay"], n),
+        "novel": _share(outcome["novel"], n),
         "unheld": _share(outcome["unheld"], n),
         "attested_pairs": _share(attested, pairs),
         "fully_attested": _share(full, n),
@@ -312,6 +320,7 @@ def render_text(report: Mapping[str, Any]) -> str:
         "queries_per_walk",
         "mix",
         "replay",
+        "novel",
         "attested_pairs",
         "field_coverage",
         "value_entropy",

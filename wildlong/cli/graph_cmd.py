@@ -200,9 +200,10 @@ def health(run_dir: Path | None, walks_file: Path | None, n_walks: int | None, l
     (mean, median, max, isolated values). The walks of the file (run) and fresh walks of each
     --compare strategy, sampled here with the same N, length, seed and doc types:
       queries_per_walk  mean number of real queries holding >= 1 of a walk's values
-      mix               share of walks whose values are all held by some query, none by one query alone
+      mix               share of walks whose values come from >= 2 distinct real queries
       replay            share of walks whose whole value set is held by one real query
-      unheld            share of walks with a value no query holds (mix + replay + unheld = 1)
+      novel             share of walks whose values are all held, but by no single query alone
+      unheld            share of walks with a value no query holds (novel + replay + unheld = 1)
       attested_pairs    of ALL unordered value pairs of the walks (pooled), the share some query holds
       fully_attested    share of walks whose every pair is attested
       field_coverage    share of the graph's (doc type, field) pairs appearing in the walks

@@ -82,7 +82,8 @@ def resolve_cli_config(
 
 
 def execute(cfg: Any, *, dry_run: bool, until: str | None = None, only: str | None = None,
-            force: bool = False, foreign_ok: bool = False) -> None:  # fmt: skip
+            force: bool = False, foreign_ok: bool = False,
+            imports: dict[str, Path] | None = None) -> None:  # fmt: skip
     import shlex
     import sys
     import time
@@ -98,7 +99,7 @@ def execute(cfg: Any, *, dry_run: bool, until: str | None = None, only: str | No
 
     resume = "wildlong " + shlex.join(sys.argv[1:]) if len(sys.argv) > 1 else RESUME
     result = run_pipeline(cfg, STAGES, echo=click.echo, until=until, only=only, force=force,
-                          foreign_ok=foreign_ok or force, resume=resume,
+                          foreign_ok=foreign_ok or force, resume=resume, imports=imports,
                           progress=show_progress())  # fmt: skip
     click.echo(f"run folder: {result.run_dir}")
     if result.dataset.exists() and ((until is None and only is None) or "dataset" in result.ran):

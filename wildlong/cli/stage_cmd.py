@@ -49,12 +49,18 @@ def make_command(stage: Stage) -> click.Command:
         base = _resolved_in(kwargs.get("out")) if config is None else None
         cfg = resolve_cli_config(ctx, config, overrides, llm=stage.llm, graph=stage.graph, extra=extra,
                                  base=base)  # fmt: skip
-        execute(cfg, dry_run=dry_run, only=stage.name, force=force)
+        source = kwargs.get("from_file")
+        imports = {stage.takes: source} if stage.takes and source is not None else None
+        execute(cfg, dry_run=dry_run, only=stage.name, force=force, imports=imports)
 
+    params = [_flag_param(f) for f in stage.flags]
+    if stage.takes:
+        params.insert(0, click.Argument(["from_file"], required=False, metavar="[FILE]",
+                                        type=click.Path(dir_okay=False, path_type=Path)))  # fmt: skip
     command = click.Command(
         stage.name,
         callback=callback,
-        params=[_flag_param(f) for f in stage.flags],
+        params=params,
         help=_help(stage),
         short_help=stage.summary.split(";")[0][:80],
         epilog=PRECEDENCE_HELP,
@@ -105,6 +111,16 @@ def _help(stage: Stage) -> str:
     text = (
         f"Run the {stage.name} stage alone: {stage.summary}.\n\nWrites {outputs} into the run folder.{needs}"
     )
+    if stage.takes:
+        text += (
+            f"\n\nFILE: start from your own {stage.takes} output (JSONL, one record per line as `wildlong "
+            f"{stage.takes}` writes it) instead of the folder's {stage.takes} stage; bad lines are named and "
+            "skipped."
+        )
+    if stage.runs_first:
+        text += f" Runs {', '.join(stage.runs_first)} first when not complete there."
     if stage.example:
         text += f"\n\n\b\nExample:\n  {stage.example}"
+        if stage.takes:
+            text += f"\n  wildlong {stage.name} extractions.jsonl -o runs/mine"
     return text.replace("`", "")

@@ -14,7 +14,7 @@ Neo4j going away during a stage is one line (:class:`GraphLost`), never a traceb
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,8 +25,9 @@ from wildlong.errors import ConfigError, GraphError, GraphLost, KeptNothing, Sta
 from wildlong.records import Counts, remove_partials
 from wildlong.run.config import RunConfig, fingerprint, write_resolved
 from wildlong.run.context import Context
+from wildlong.run.imports import import_output
 from wildlong.run.manifest import Manifest
-from wildlong.run.stage import Stage
+from wildlong.run.stage import Stage, by_name
 
 
 @dataclass
@@ -51,7 +52,7 @@ def fingerprints(cfg: RunConfig, stages: Sequence[Stage]) -> dict[str, str]:
         payload = {
             "sections": {s: data.get(s) for s in stage.sections},
             "seed": cfg.seed,
-            "upstream": [prints[u] for u in stage.depends if u in prints],
+            "upstream": [prints[u] for u in (*stage.depends, *stage.after) if u in prints],
         }
         prints[stage.name] = fingerprint(payload)
     return prints
@@ -74,11 +75,14 @@ def run(
     force: bool = False,
     foreign_ok: bool = False,
     resume: str = RESUME,
+    imports: Mapping[str, Path] | None = None,
 ) -> RunResult:
     """Run (or resume) the pipeline in ``cfg.out``; ``only`` runs one stage (its upstream must be done).
 
     ``force`` runs stages even when complete; ``foreign_ok`` writes into a folder that holds files but no
-    WildLong manifest (refused otherwise); ``resume`` is the command the error lines name."""
+    WildLong manifest (refused otherwise); ``resume`` is the command the error lines name; ``imports``
+    (stage -> file) stands a user's file in for a stage's output (:mod:`wildlong.run.imports`). With
+    ``only``, the stage's ``runs_first`` upstream stages run first when they are not complete."""
     t0 = time.monotonic()
     cfg = cfg.seeded()
     if not foreign_ok:
@@ -91,9 +95,15 @@ def run(
     prints = fingerprints(cfg, stages)
     ran: list[str] = []
     skipped: list[str] = []
+    first = by_name(stages, only).runs_first if only is not None else ()
     try:
+        for name, path in (imports or {}).items():
+            if not import_output(ctx, by_name(stages, name), path, prints[name]):
+                continue
+            later = [s.name for s in stages[[s.name for s in stages].index(name) + 1 :]]
+            ctx.manifest.invalidate_from(later)  # what was made from the old output is out of date
         for stage in stages:
-            if only is not None and stage.name != only:
+            if only is not None and stage.name != only and stage.name not in first:
                 continue
             if only is not None:
                 _check_upstream(stage, ctx.manifest, prints)

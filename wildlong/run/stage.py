@@ -15,7 +15,7 @@ the same config values, and how many records it expects to hand on. Both may be 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -97,6 +97,9 @@ class Stage:
     config: type[BaseModel] | None = None  # the section's model when RunConfig does not declare it
     example: str = ""
     optional_outputs: tuple[str, ...] = ()  # written when there is something to write
+    after: tuple[str, ...] = ()  # upstream stages whose outputs it uses when they are there (not required)
+    runs_first: tuple[str, ...] = ()  # upstream stages its lone command runs first when not complete
+    takes: str | None = None  # the upstream stage whose output a FILE argument of its command stands for
 
     def run_fn(self) -> RunFn:
         return _resolve(self.run)
@@ -112,7 +115,7 @@ def _resolve(target: Any) -> Any:
     return getattr(importlib.import_module(module), attr)
 
 
-def by_name(stages: tuple[Stage, ...] | list[Stage], name: str) -> Stage:
+def by_name(stages: Sequence[Stage], name: str) -> Stage:
     for stage in stages:
         if stage.name == name:
             return stage

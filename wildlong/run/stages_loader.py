@@ -73,7 +73,12 @@ def run_doctypes(ctx: Context) -> Counts:
         counts.per_doc_type[cluster.name] = cluster.size
     sil = "n/a" if model.silhouette is None else f"{model.silhouette:.3f}"
     junk = f", {len(model.junk)} junk values left out" if model.junk else ""
-    ctx.echo(f"  K = {model.k}{' (auto)' if model.k_auto else ''}, silhouette {sil}{junk}")
+    limited = (
+        f" (lowered: {counts.kept} queries, doctypes.min_queries {ctx.cfg.doctypes.min_queries})"
+        if model.k_limit
+        else ""
+    )
+    ctx.echo(f"  K = {model.k}{' (auto)' if model.k_auto else ''}{limited}, silhouette {sil}{junk}")
     ctx.echo(f"  {'#':>3} {'doc type':<32} {'values':>7} {'queries':>8} {'cohesion':>8}  top members")
     for c in model.clusters:
         coh = "n/a" if c.cohesion is None else f"{c.cohesion:.3f}"

@@ -40,7 +40,10 @@ def run_walk(ctx: Context) -> Counts:
 
     cfg = ctx.cfg.walk
     skipped: list[str] = []
-    if cfg.only_with_documents:
+    without_documents = not ctx.path("documents.jsonl").exists()  # `wildlong walk` right after `load`
+    if cfg.only_with_documents and without_documents:
+        ctx.echo("  no documents in this run folder: walks over every doc type")
+    elif cfg.only_with_documents:
         docs = list(read_jsonl(ctx.path("documents.jsonl"), Document))
         with_docs = sorted({d.doc_type for d in docs if d.doc_type and d.doc_type != OTHER})
         candidates = [t for t in cfg.doc_types or ctx.doctype_model().names if t != OTHER]
@@ -55,6 +58,8 @@ def run_walk(ctx: Context) -> Counts:
     counts = sample_to_file(g.driver, g.database, cfg, out, cfg.engine, progress=ctx.progress)
     for name in skipped:
         counts.note(f"doc_type_without_documents:{name}")
+    if without_documents:
+        counts.note("no_documents_stage")
     if cfg.coverage:
         from wildlong.synth.walk_io import coverage_table
 
