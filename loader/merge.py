@@ -11,9 +11,10 @@
    when either head is one word) and no guard objects, else it becomes canonical itself. Joining only
    canonical groups means no chaining drift: every member is close to its canonical value.
 3. Guards against merging opposites, which embeddings put close: different numbers or quantity words
-   (``under 200 words`` / ``under 300 words``, ``one query`` / ``two queries``), different head nouns after
-   shared words (``data engineer`` / ``data scientist``), a negation on one side only (``formal`` / ``informal``, ``with code`` / ``without
-   code``) and a short list of antonyms (``short`` / ``long``, ``positive`` / ``negative``).
+   (``under 200 words`` / ``under 300 words``, ``one query`` / ``two queries``), different head nouns
+   after shared words (``data engineer`` / ``data scientist``), a negation on one side only (``formal`` /
+   ``informal``, ``with code`` / ``without code``) and a short list of antonyms (``short`` / ``long``,
+   ``positive`` / ``negative``).
 
 The canonical name of a group is its most frequent surface form (ties: the shorter, then alphabetical).
 :func:`near_duplicate_aliases` is the alias map the doc-type model keeps (``doctypes.merge_threshold``).

@@ -45,6 +45,16 @@ class StartTable:
             counts=np.array([float(r["count"]) for r in records], dtype=np.float64),
         )
 
+    def at_least(self, count: int) -> StartTable:
+        """The values held by at least ``count`` queries (in the same key order)."""
+        keep = [i for i, c in enumerate(self.counts.tolist()) if c >= count]
+        return StartTable(
+            [self.keys[i] for i in keep],
+            [self.fields[i] for i in keep],
+            [self.values[i] for i in keep],
+            self.counts[keep] if keep else np.zeros(0, dtype=np.float64),
+        )
+
 
 @dataclass
 class StepRequest:

@@ -72,6 +72,13 @@ class WalkConfig(BaseModel):
     max_attempts: float = Field(
         5.0, ge=1, description="give up on a doc type after (its walks x this) attempts"
     )
+    start_min_count: int = Field(
+        2,
+        ge=1,
+        description="weighted and uniform walks start at a value held by at least this many queries (a need "
+        "that recurs, so every walk touches more than one user's query); a doc type with no such value "
+        "starts anywhere (noted doc_type_without_recurring_values); 1 = any value",
+    )
 
 
 class Walk(BaseModel):
@@ -112,6 +119,12 @@ def run_walks(
     if not starts.keys:
         counts.note("doc_type_without_values")
         return
+    if cfg.strategy != "independent" and cfg.start_min_count > 1:  # independent needs the full marginals
+        recurring = starts.at_least(cfg.start_min_count)
+        if recurring.keys:
+            starts = recurring
+        else:
+            counts.note("doc_type_without_recurring_values")
     seen: set[tuple[str, ...]] = set()
     produced, attempt, limit = 0, 0, int(wanted * cfg.max_attempts)
     while produced < wanted and attempt < limit:

@@ -118,7 +118,8 @@ def test_exact_walk_figures(graph: Graph, tmp_path: Path) -> None:
     entropy = -sum(c / 11 * math.log2(c / 11) for c in occurrences)
     expected = {
         "walks": 4, "mean_length": 11 / 4, "queries_per_walk": (3 + 3 + 3 + 2) / 4,
-        "mix": 0.75, "replay": 0.25, "novel": 0.5, "unheld": 0.25, "attested_pairs": 6 / 10, "fully_attested": 0.5,
+        "mix": 0.75, "replay": 0.25, "novel": 0.5, "unheld": 0.25, "attested_pairs": 6 / 10,
+        "fully_attested": 0.5,
         "field_coverage": 4 / 5, "value_entropy": entropy, "value_entropy_norm": entropy / math.log2(7),
         "distinct_1": 7 / 11, "distinct_2": 9 / 10,
     }  # fmt: skip

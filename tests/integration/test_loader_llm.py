@@ -82,7 +82,7 @@ def test_ten_real_conversations_end_to_end(server: EmbeddedInfo, graph: Graph, t
 
     with_types = [r for r in records if r.fields["document_type"]]
     assert with_types, "the model left every document_type empty: nothing to cluster"
-    model = build_doctypes(records, DocTypeConfig(k=3), Embedder(), Counts("doctypes"))
+    model = build_doctypes(records, DocTypeConfig(min_queries=1, k=3), Embedder(), Counts("doctypes"))
     model.save(tmp_path / "doctypes.json")
     # every document_type value is clustered or left out as junk, with its reason
     merged = [apply_aliases({"document_type": r.fields["document_type"]}, model.aliases) for r in with_types]

@@ -70,7 +70,7 @@ def test_real_phrases_are_usable(value: str) -> None:
 
 def test_names_are_real_member_phrases(embedder: Embedder, tmp_path: Path) -> None:
     counts = Counts("doctypes")
-    model = build_doctypes(_records(), DocTypeConfig(k=4), embedder, counts)
+    model = build_doctypes(_records(), DocTypeConfig(min_queries=1, k=4), embedder, counts)
     assert model.names == ["email", "json", "legal contract", "research paper"]
     for cluster in model.clusters:
         assert cluster.name in cluster.top and junk_reason(cluster.name) is None
@@ -91,14 +91,14 @@ def test_names_are_real_member_phrases(embedder: Embedder, tmp_path: Path) -> No
 def test_junk_kept_with_drop_junk_off_but_never_a_name(embedder: Embedder) -> None:
     records = [_record(f"d{i}", ["document_type"]) for i in range(9)] + [_record("e", ["email"])]
     records += [_record(f"f{i}", ["fittedmodelwalkforward_123456789"]) for i in range(9)]
-    model = build_doctypes(records, DocTypeConfig(k=1, drop_junk=False), embedder, Counts("d"))
+    model = build_doctypes(records, DocTypeConfig(min_queries=1, k=1, drop_junk=False), embedder, Counts("d"))
     assert model.names == ["email"] and not model.junk
 
 
 def test_llm_names_that_are_junk_fall_back(embedder: Embedder) -> None:
     replies = iter(["document_type", "JSON data", "n/a", "fittedModel_2"])
     model = build_doctypes(
-        _records(), DocTypeConfig(k=4, naming="llm"), embedder, Counts("d"),
+        _records(), DocTypeConfig(min_queries=1, k=4, naming="llm"), embedder, Counts("d"),
         namer=lambda tops: [next(replies) for _ in tops],
     )  # fmt: skip
     assert model.names == ["email", "json data", "legal contract", "research paper"]

@@ -65,7 +65,7 @@ def model(embedder: Embedder) -> DocTypeModel:
         for v, n in VALUES.items()
         for i in range(n)
     ]  # fmt: skip
-    return build_doctypes(records, DocTypeConfig(k=3), embedder, Counts("doctypes"))
+    return build_doctypes(records, DocTypeConfig(min_queries=1, k=3), embedder, Counts("doctypes"))
 
 
 def _doc(doc_id: str, text: str) -> Document:

@@ -90,7 +90,9 @@ def test_doctypes_command(tmp_path: Path) -> None:
     config.write_text("name: dt\n")
     out = tmp_path / "run"
     seed_run(out, config, {"extract": [FIXTURES / "extractions_a.jsonl", FIXTURES / "extractions_b.jsonl"]})
-    result = CliRunner().invoke(main, ["doctypes", "-o", str(out), "--k", "2"])
+    result = CliRunner().invoke(
+        main, ["doctypes", "-o", str(out), "--k", "2", "--set", "doctypes.min_queries=1"]
+    )
     assert result.exit_code == 0, result.output
     assert "seen 6; kept 5; dropped no_document_type 1" in result.output
     model = DocTypeModel.load(out / "doctypes.json")

@@ -65,7 +65,7 @@ def test_model_ships_in_the_wheel() -> None:
 
 def test_k4_clusters_sizes_names_silhouette(embedder: Embedder, tmp_path: Path) -> None:
     counts = Counts("doctypes")
-    model = build_doctypes(_records(), DocTypeConfig(k=4), embedder, counts)
+    model = build_doctypes(_records(), DocTypeConfig(min_queries=1, k=4), embedder, counts)
     assert [(c.name, c.top, c.queries) for c in model.clusters] == GROUPS
     assert [c.k_index for c in model.clusters] == [0, 1, 2, 3]
     assert [c.size for c in model.clusters] == [8, 7, 5, 4]
@@ -92,7 +92,9 @@ def test_k4_clusters_sizes_names_silhouette(embedder: Embedder, tmp_path: Path) 
 
 
 def test_k_auto_picks_the_best_silhouette(embedder: Embedder) -> None:
-    model = build_doctypes(_records(), DocTypeConfig(k="auto", k_min=2, k_max=8), embedder, Counts("d"))
+    model = build_doctypes(
+        _records(), DocTypeConfig(min_queries=1, k="auto", k_min=2, k_max=8), embedder, Counts("d")
+    )
     assert model.k_auto and model.k == 4
     assert sorted(model.silhouettes) == [2, 3, 4, 5, 6, 7, 8]
     assert model.silhouette == max(model.silhouettes.values())
@@ -100,7 +102,7 @@ def test_k_auto_picks_the_best_silhouette(embedder: Embedder) -> None:
 
 def test_more_clusters_than_values(embedder: Embedder) -> None:
     records = [_record("a", ["email"]), _record("b", ["invoice"])]
-    model = build_doctypes(records, DocTypeConfig(k=10), embedder, Counts("d"))
+    model = build_doctypes(records, DocTypeConfig(min_queries=1, k=10), embedder, Counts("d"))
     assert model.k == 2 and model.silhouette is None
 
 
@@ -108,7 +110,9 @@ def test_near_duplicate_merge_keeps_the_alias_map(embedder: Embedder) -> None:
     records = _records()
     aliases = near_duplicate_aliases(value_counts(records), embedder, 0.9)
     assert aliases == {"document_type": {"job postings": "job posting"}}
-    model = build_doctypes(records, DocTypeConfig(k=4, merge_threshold=0.9), embedder, Counts("d"))
+    model = build_doctypes(
+        records, DocTypeConfig(min_queries=1, k=4, merge_threshold=0.9), embedder, Counts("d")
+    )
     assert model.aliases == aliases
     assert model.clusters[1].top == ["job posting", "job advertisement"] and model.clusters[1].queries == 7
 
@@ -122,8 +126,27 @@ def test_llm_names_clusters(embedder: Embedder, tmp_path: Path) -> None:
     with ScriptedOpenAIServer(responder=responder) as server:
         client = client_for(server, tmp_path, max_concurrency=1)
         model = build_doctypes(
-            _records(), DocTypeConfig(k=4, naming="llm"), embedder, Counts("d"), namer=llm_namer(client)
+            _records(),
+            DocTypeConfig(min_queries=1, k=4, naming="llm"),
+            embedder,
+            Counts("d"),
+            namer=llm_namer(client),
         )
         client.close()
     assert model.names == ["correspondence", "correspondence (2)", "code", "legal contract"]
     assert "- email\n- business email" in server.bodies()[0]["messages"][-1]["content"]
+
+
+def test_k_is_lowered_when_the_queries_are_few(embedder: Embedder) -> None:
+    """Too few queries for ten doc types of doctypes.min_queries each: K drops, and says so."""
+    records = _records()
+    counts = Counts("d")
+    model = build_doctypes(records, DocTypeConfig(k=10, min_queries=4), embedder, counts)
+    assert model.k == max(1, counts.kept // 4) and model.k_limit == model.k
+    assert counts.notes["k_limited_by_queries"] == 1
+    auto = build_doctypes(
+        records, DocTypeConfig(k="auto", k_min=2, k_max=8, min_queries=100), embedder, Counts("d")
+    )
+    assert auto.k == 1 and len(auto.clusters) == 1 and auto.silhouette is None
+    roomy = build_doctypes(records, DocTypeConfig(k=4, min_queries=1), embedder, Counts("d"))
+    assert roomy.k == 4 and roomy.k_limit is None

@@ -62,9 +62,9 @@ DEFINITIONS: dict[str, str] = {
     "distinct_1": "distinct values / value occurrences; distinct_2: distinct value pairs / value pairs",
     "random": "baseline: uniform distinct fields, a uniform value of each (no counts, no edges)",
 }
-WALK_METRICS = ("walks", "mean_length", "queries_per_walk", "mix", "replay", "novel", "unheld", "attested_pairs",
-                "fully_attested", "field_coverage", "value_entropy", "value_entropy_norm", "distinct_1",
-                "distinct_2")  # fmt: skip
+WALK_METRICS = ("walks", "mean_length", "queries_per_walk", "mix", "replay", "novel", "unheld",
+                "attested_pairs", "fully_attested", "field_coverage", "value_entropy", "value_entropy_norm",
+                "distinct_1", "distinct_2")  # fmt: skip
 GRAPH_METRICS = ("values", "shared_values", "shared_share", "degree_mean", "degree_median", "degree_max",
                  "isolated", "fields")  # fmt: skip
 COMPARE = ("uniform", "independent", "random")
