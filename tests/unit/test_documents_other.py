@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -10,7 +11,7 @@ from wildlong.loader.config import DocTypeConfig
 from wildlong.loader.doctypes import DocTypeModel, build_doctypes
 from wildlong.loader.embed import Embedder
 from wildlong.loader.records import ExtractionRecord
-from wildlong.records import Counts
+from wildlong.records import Counts, write_jsonl
 from wildlong.synth.documents import DocumentConfig, classify_documents
 from wildlong.synth.pairing import PairConfig, pair
 from wildlong.synth.records import Document, Instruction
@@ -140,3 +141,22 @@ def test_other_documents_are_paired_only_with_use_other(model: DocTypeModel, emb
     assert (
         on.notes["paired_with_other"] == 2 and not on.dropped and "other_documents_set_aside" not in on.notes
     )
+
+
+def test_dry_run_forecast_leaves_other_documents_unpaired(tmp_path: Path) -> None:
+    """The generate forecast pairs only documents a run would pair: 'other' ones need pair.use_other."""
+    from wildlong.run.config import RunConfig
+    from wildlong.run.pipeline import open_context
+    from wildlong.run.stage import Forecast
+    from wildlong.run.stages_synth import plan_generate
+
+    docs = [_doc(f"d{i}", EMAIL).model_copy(update={"doc_type": "other"}) for i in range(3)]
+    write_jsonl(tmp_path / "documents.jsonl", docs)
+    planned = {}
+    for use_other in (False, True):
+        cfg = RunConfig.model_validate({"out": str(tmp_path), "pair": {"use_other": use_other}})
+        ctx = open_context(cfg, progress=False, echo=lambda _: None, dry=True)
+        plan = plan_generate(ctx, Forecast(records={"pair": 4}, complete={"documents"}))
+        planned[use_other] = (plan.records, [n for n in plan.notes if "'other'" in n])
+    assert planned[False] == (0, ["generate: 3 documents in 'other' are not paired (pair.use_other: false)"])
+    assert planned[True][0] == 4 and planned[True][1] == []

@@ -97,7 +97,12 @@ STAGES: list[Stage] = [
         run=f"{L}:run_load",
         flags=(
             Flag(("--reset",), "load.reset", "empty the graph first", is_flag=True),
-            Flag(("--store-text",), "load.store_text", "store the query text on (:Query)", is_flag=True),
+            Flag(
+                ("--store-text/--no-store-text",),
+                "load.store_text",
+                "store the query text on (:Query) (--no-store-text: only a pointer into the run's queries)",
+                is_flag=True,
+            ),
             Flag(("--batch-size",), "load.batch_size", "queries per write transaction", int),
         ),
         example="wildlong load -o runs/try --reset",

@@ -152,11 +152,16 @@ def plan_generate(ctx: Context, fc: Forecast) -> StagePlan:
         pairs = list(read_jsonl(ctx.path("pairs.jsonl"), Pair))
         insts = {i.instruction_id: i for i in read_jsonl(ctx.path("instructions.jsonl"), Instruction)}
         docs = {d.doc_id: d for d in read_jsonl(ctx.path("documents.jsonl"), Document)}
-        exact = True
+        exact, set_aside = True, 0
     else:
+        from wildlong.loader.doctype_names import OTHER
+
         pool = fc.data.get("documents")
         if pool is None:
             pool = list(read_jsonl(ctx.path("documents.jsonl"), Document))
+        set_aside = 0 if ctx.cfg.pair.use_other else sum(1 for d in pool if d.doc_type == OTHER)
+        if set_aside:  # classified already: documents near no doc type are never paired
+            pool = [d for d in pool if d.doc_type != OTHER]
         pairs, insts, docs = forecast_pairs(
             fc.records.get("pair", 0), pool, ctx.cfg.pair, PLACEHOLDER_INSTRUCTION
         )
@@ -164,4 +169,7 @@ def plan_generate(ctx: Context, fc: Forecast) -> StagePlan:
     requests, notes = plan_requests(pairs, insts, docs, Templates.load(), ctx.cfg.generate)
     plan = StagePlan("generate", rows=estimate_rows(ctx.client, requests), records=len(pairs), exact=exact)
     plan.notes += notes
+    if not exact and set_aside:
+        why = "(pair.use_other: false)"
+        plan.notes.append(f"generate: {set_aside} documents in 'other' are not paired {why}")
     return plan
