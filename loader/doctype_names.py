@@ -2,10 +2,10 @@
 
 A value is *junk* when it is not a kind of document a person would name: a field or schema word
 (``document_type``, ``document type``, ``domain_type``, any field of ``fields.yaml`` with ``_`` or spaces),
-an identifier (snake_case with digits or of three or more parts, dotted paths, camelCase, a long digit
-run, hex, a UUID, one word of 21+ letters), a placeholder (``n/a``, ``unknown``, ``none``, ``other``) or a
-numbered heading (``1. introduction``). :func:`junk_reason` says why (None = a usable phrase); the doc
-types stage leaves junk out of the clustering (counted) and never names a cluster after it.
+an identifier or a placeholder by the same rules as every value (:func:`wildlong.loader.junk.is_identifier`,
+:func:`~wildlong.loader.junk.is_placeholder`; ``other`` too) or a numbered heading (``1. introduction``).
+:func:`junk_reason` says why (None = a usable phrase); the doc types stage leaves junk out of the
+clustering (counted) and never names a cluster after it.
 
 A cluster is named by its most representative member: the highest ``cosine to the centroid +
 FREQUENCY_BONUS * ln(queries)`` among its usable members (the member closest to the centroid, tipped
@@ -24,7 +24,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from wildlong.errors import StageIncomplete
-from wildlong.loader.normalize import PLACEHOLDERS
+from wildlong.loader.junk import is_identifier, is_placeholder
 
 if TYPE_CHECKING:
     from wildlong.llm import LLMRequest
@@ -44,14 +44,7 @@ SCHEMA_WORDS = frozenset(
     }
 )  # fmt: skip
 _SEPARATORS = re.compile(r"[\s_\-./]+")
-_CAMEL = re.compile(r"[a-z][A-Z]")
-_DIGITS = re.compile(r"\d{5,}")
-_HEX = re.compile(r"^(0x)?[0-9a-f]{8,}$", re.IGNORECASE)
-_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
-_SNAKE = re.compile(r"^[A-Za-z0-9]+(_[A-Za-z0-9]+)+$")
-_DOTTED = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_]\w*)+$")
 _HEADING = re.compile(r"^\d+[.)]\s")
-_LONG_WORD = re.compile(r"^[a-z]{21,}$", re.IGNORECASE)
 
 
 @functools.cache
@@ -67,11 +60,11 @@ def junk_reason(value: str, extra_fields: Sequence[str] = ()) -> str | None:
     ``placeholder``, ``heading``), or None when it is a usable phrase."""
     text = value.strip()
     words = _words(text)
-    if not words or text.lower() in PLACEHOLDERS or words in PLACEHOLDERS or words == OTHER:
+    if not words or is_placeholder(text) or words == OTHER:
         return "placeholder"
     if words in field_words() or words in {_words(f) for f in extra_fields}:
         return "field_name"
-    if _identifier(text):
+    if is_identifier(text):
         return "identifier"
     parts = words.split()
     if words in SCHEMA_WORDS or all(p in SCHEMA_WORDS for p in parts):
@@ -83,17 +76,6 @@ def junk_reason(value: str, extra_fields: Sequence[str] = ()) -> str | None:
     if _HEADING.match(text):
         return "heading"
     return None
-
-
-def _identifier(text: str) -> bool:
-    if _UUID.search(text) or _DIGITS.search(text) or _CAMEL.search(text) or _DOTTED.match(text):
-        return True
-    if _HEX.match(text) and any(c.isdigit() for c in text):
-        return True
-    if _SNAKE.match(text):
-        parts = text.split("_")
-        return len(parts) >= 3 or any(c.isdigit() for c in text) or len(set(parts)) < len(parts)
-    return bool(_LONG_WORD.match(text))
 
 
 def _words(text: str) -> str:

@@ -8,8 +8,9 @@ reason, :mod:`wildlong.loader.canonical`).
 
 Reasons: ``field_name`` (a field of the schema, with ``_`` or spaces, or a schema word: ``value``,
 ``type``...), ``placeholder`` (``n/a``, ``none``, ``not specified``, ``<...>``, ``[...]``, ``xxx``,
-``...``), ``number`` (digits, dates, versions alone), ``identifier`` (snake_case, camelCase, hex, a UUID,
-a token of 7+ characters mixing letters and 4+ digits, one word of 20+ letters), ``too_long`` (over
+``...``; :func:`is_placeholder`), ``number`` (digits, dates, versions alone), ``identifier``
+(:func:`is_identifier`: snake_case of 3+ parts or with digits, camelCase, hex, a UUID, a dotted path, a
+long digit run, one word of 20+ letters), ``too_long`` (over
 ``max_chars`` characters or ``max_words`` words) and ``prompt_example`` (one of the field's
 examples in ``fields.yaml`` while none of its content words occurs in the query text; only checked when
 ``text`` is given: the canonical stage gives it for records that copied several examples, as abstract
@@ -49,6 +50,8 @@ _HEX = re.compile(r"^(0x)?(?=[0-9a-f]*\d)[0-9a-f]{8,}$", re.IGNORECASE)
 _SNAKE = re.compile(r"^[A-Za-z0-9]+(_[A-Za-z0-9]+)+$")
 _CAMEL = re.compile(r"[a-z][A-Z]")
 _LONG_WORD = re.compile(r"^[a-z]{20,}$", re.IGNORECASE)
+_DOTTED = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)+$")
+_LETTERS_THEN_DIGITS = re.compile(r"[a-z]+\W?\s*\d{6,}", re.IGNORECASE)  # "order 1234567", "id_123456"
 _WORD = re.compile(r"[a-z0-9]+")
 _PIECES = re.compile(r"[\s\-./$,:;()']+")
 STOPWORDS = frozenset(
@@ -77,15 +80,7 @@ def junk_reason(
     """Why ``value`` of ``field`` is junk (one of :data:`REASONS`), or None when it is a usable value."""
     raw = value.strip()
     plain = words(raw)
-    if not plain or _WRAPPED.match(raw) or _FILLER.match(raw) or _FILLER.match(plain):
-        return "placeholder"
-    lower = raw.lower()
-    if (
-        lower in PLACEHOLDERS
-        or plain in PLACEHOLDERS
-        or lower in MORE_PLACEHOLDERS
-        or _NOT_GIVEN.match(plain)
-    ):
+    if is_placeholder(raw):
         return "placeholder"
     names = {words(n) for n in (*field_names, field, "document_type", "doc_type", "meta_information")}
     if plain in names or plain in SCHEMA_WORDS or all(p in SCHEMA_WORDS for p in plain.split()):
@@ -94,7 +89,7 @@ def junk_reason(
         return "field_name"  # "document type value", "task type type"
     if _NUMBER.match(raw):
         return "number"
-    if _identifier(raw):
+    if is_identifier(raw):
         return "identifier"
     if len(raw) > max_chars or len(raw.split()) > max_words:
         return "too_long"
@@ -112,8 +107,29 @@ def supported(value: str, text: str) -> bool:
     return any(w in haystack or (w.endswith("s") and w[:-1] in haystack) for w in content)
 
 
-def _identifier(text: str) -> bool:
-    if _UUID.search(text) or _HEX.match(text) or _CAMEL.search(text) or _SNAKE.match(text):
+def is_placeholder(value: str) -> bool:
+    """``n/a``, ``none``, ``not specified``, ``<...>``, ``[...]``, ``xxx``, ``...``, an empty phrase."""
+    raw = value.strip()
+    plain = words(raw)
+    if not plain or _WRAPPED.match(raw) or _FILLER.match(raw) or _FILLER.match(plain):
+        return True
+    lower = raw.lower()
+    listed = lower in PLACEHOLDERS or plain in PLACEHOLDERS or lower in MORE_PLACEHOLDERS
+    return bool(listed or _NOT_GIVEN.match(plain))
+
+
+def is_identifier(text: str) -> bool:
+    """A name a program would use, not a phrase a person would: a UUID, hex, camelCase, snake_case (one
+    word per part is a phrase written with underscores: ``python_script``; three or more parts, a digit or
+    a repeated part make it an identifier), a dotted path, a run of 6+ digits after letters, a token of 7+
+    characters mixing letters and 4+ digits, one word of 20+ letters."""
+    text = text.strip()
+    if _UUID.search(text) or _HEX.match(text) or _CAMEL.search(text) or _DOTTED.match(text):
+        return True
+    if _SNAKE.match(text):
+        parts = text.lower().split("_")
+        return len(parts) >= 3 or any(c.isdigit() for c in text) or len(set(parts)) < len(parts)
+    if _LETTERS_THEN_DIGITS.search(text):
         return True
     for token in _PIECES.split(text):
         digits = sum(c.isdigit() for c in token)
