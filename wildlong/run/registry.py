@@ -49,8 +49,8 @@ STAGES: list[Stage] = [
     ),
     Stage(
         name="doctypes",
-        summary="K-Means (K = 10 by default, or `auto` by silhouette) over all-MiniLM-L6-v2 embeddings of "
-        "`document_type`",
+        summary="K-Means (K = 10 by default, or `auto` by silhouette; lowered to keep >= 30 queries per doc "
+        "type) over all-MiniLM-L6-v2 embeddings of `document_type`",
         outputs=("doctypes.json", "doctypes.npz"),
         section="doctypes",
         sections=("doctypes",),
