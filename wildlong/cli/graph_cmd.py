@@ -239,3 +239,76 @@ def health(run_dir: Path | None, walks_file: Path | None, n_walks: int | None, l
                                seed=seed, engine=engine)  # fmt: skip
     report["walks_file"] = str(walks_file)
     click.echo(json.dumps(report, ensure_ascii=False) if as_json else render_text(report))
+
+
+@graph.command(context_settings=HELP)
+@click.argument("walk_ids", nargs=-1, metavar="[WALK_ID]...")
+@click.option(
+    "-o",
+    "--run",
+    "run_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Run folder: its walks.jsonl is traced; its queries.jsonl (else extractions.jsonl) gives the "
+    "texts a graph loaded without text lacks.",
+)
+@click.option(
+    "--walks",
+    "walks_file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="A walks JSONL file instead of a run folder's (texts then come from its folder).",
+)
+@click.option(
+    "-n",
+    "--n-walks",
+    type=click.IntRange(min=1),
+    default=3,
+    show_default=True,
+    help="Without WALK_IDs: trace the file's first N walks.",
+)
+@click.option(
+    "--max-queries",
+    type=click.IntRange(min=0),
+    default=10,
+    show_default=True,
+    help="Queries shown per walk, most values first (0 = all); the counts always cover all.",
+)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object (texts: the first 1,000 characters).")
+@graph_options
+def trace(walk_ids: tuple[str, ...], run_dir: Path | None, walks_file: Path | None, n_walks: int,
+          max_queries: int, as_json: bool,
+          uri: str | None, user: str, password: str | None, database: str) -> None:  # fmt: skip
+    """Trace walks to the real queries behind them: which query holds which value, and its words.
+
+    \b
+    For each walk: its values (field: value, and how many queries hold each), whether one query
+    holds them all (replay), or how many queries it combines (novel; unheld: a value no query holds),
+    then the queries holding >= 1 of its values, most values first, then id: the id, the values it
+    holds and its text (first 300 characters, one line).
+    Examples:
+      wildlong graph trace -o runs/demo
+      wildlong graph trace -o runs/demo weighted-s0-d0-0 weighted-s0-d1-4 --max-queries 3
+      wildlong graph trace --walks walks.jsonl -n 1 --json
+    """
+    import json
+
+    from wildlong.analytics.trace import fetch_trace, render_text, resolve_texts, select_walks, to_json
+    from wildlong.graph import GraphSettings, connect
+
+    if walks_file is None:
+        if run_dir is None:
+            raise click.UsageError("give a run folder (-o RUN_DIR) or --walks FILE")
+        walks_file = run_dir / "walks.jsonl"
+        if not walks_file.is_file():
+            raise click.ClickException(f"{walks_file} not found: run the walk stage first")
+    texts_dir = run_dir if run_dir is not None else walks_file.parent
+    walks = select_walks(walks_file, walk_ids, n_walks)
+    with connect(GraphSettings(uri=uri, user=user, password=password, database=database)) as g:
+        traces = [fetch_trace(g.driver, g.database, w, max_queries or None) for w in walks]
+    traces = resolve_texts(traces, texts_dir)
+    if as_json:
+        click.echo(json.dumps({"walks_file": str(walks_file), "walks": list(to_json(traces))},
+                              ensure_ascii=False))  # fmt: skip
+    else:
+        click.echo(render_text(traces, texts_dir))
