@@ -68,6 +68,19 @@ def test_run_writes_a_dataset_with_provenance_to_the_graph(graph: Graph, tmp_pat
         assert loaded.num_rows == len(records) and loaded[0]["messages"][1]["role"] == "assistant"
     assert (out / "dataset" / "README.md").read_text().count("| generate |") == 1
     assert (out / "dataset" / "lengths.png").stat().st_size > 1000
+    # the run's walk health: in the card, in dataset/health.json, and in `wildlong report`
+    health = json.loads((out / "dataset" / "health.json").read_text())["overall"]
+    assert health["walks"] == manifest["walk"]["counts"]["kept"]
+    assert health["novel"] + health["replay"] + health["unheld"] == pytest.approx(1.0)
+    assert "## Graph health" in (out / "dataset" / "README.md").read_text()
+    from click.testing import CliRunner
+
+    from wildlong.cli import main
+
+    report = CliRunner().invoke(main, ["report", str(out)])
+    assert report.exit_code == 0, report.output
+    assert f"| walk replay | {health['replay']:.3f} |" in report.output
+    assert f"| walk attested pairs | {health['attested_pairs']:.3f} |" in report.output
 
 
 def test_kill_minus_nine_then_resume_gives_the_identical_dataset(graph: Graph, tmp_path: Path) -> None:

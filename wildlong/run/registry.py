@@ -185,6 +185,7 @@ STAGES: list[Stage] = [
         summary="chat `messages` + provenance (walk, node ids, values, the real query ids behind them, "
         "documents, tokens, models, prompt versions, seed), card and plots",
         outputs=("dataset/train.jsonl", "dataset/train.parquet", "dataset/README.md"),
+        optional_outputs=("dataset/health.json",),
         sections=(),
         depends=("generate",),
         graph=True,

@@ -4,7 +4,9 @@
 - embedding diversity: mean pairwise cosine distance of the instructions (all-MiniLM-L6-v2);
 - field-combination coverage: distinct field pairs that walks combined, and distinct value pairs;
 - instruction length: mean tokens of the final (rewritten) instructions;
-- rejection rates: the share of instructions and of pairs that the run dropped, by stage.
+- rejection rates: the share of instructions and of pairs that the run dropped, by stage;
+- graph health of the run's walks (``dataset/health.json``, as ``wildlong graph health`` measures them):
+  walk mix (values from >= 2 real queries), replay, novel (no single query holds them all), attested pairs.
 """
 
 from __future__ import annotations
@@ -71,7 +73,21 @@ def measure(run_dir: Path, embedder: Any) -> dict[str, Any]:
         else 0.0,
         "instruct rejection rate": _rate(manifest.get("instruct", {}).get("counts", {})),
         "pair/generate rejection rate": _rate(manifest.get("generate", {}).get("counts", {})),
+        **_walk_health(run_dir / "dataset" / "health.json"),
     }
+
+
+HEALTH = (("walk mix", "mix"), ("walk replay", "replay"), ("walk novel", "novel"),
+          ("walk attested pairs", "attested_pairs"))  # fmt: skip
+
+
+def _walk_health(path: Path) -> dict[str, Any]:
+    """The run's walk health from its dataset folder ("-" for a run made before it was written)."""
+    try:
+        overall = json.loads(path.read_text(encoding="utf-8"))["overall"]
+    except (OSError, ValueError, KeyError, TypeError):
+        overall = {}
+    return {label: overall.get(key, "-") if overall.get(key) is not None else "-" for label, key in HEALTH}
 
 
 def _rate(counts: dict[str, Any]) -> float:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from wildlong.records import Counts, read_jsonl
@@ -40,7 +41,9 @@ def run_dataset(ctx: Context) -> Counts:
         "strategy": ctx.cfg.walk.strategy,
         "walk_length": ctx.cfg.walk.length,
     }
-    write_card(out, records, tallies, info, _health(ctx))
+    health = _health(ctx)
+    (out / "health.json").write_text(json.dumps(health, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    write_card(out, records, tallies, info, health)
     counts.seen = len(samples)
     counts.keep(len(records))
     counts.note("multi_document", sum(1 for r in records if r["multi_document"]))
