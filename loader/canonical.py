@@ -105,13 +105,20 @@ def canonicalise(
     junk_examples: dict[str, dict[str, str]] = {}
     cleaned: list[dict[str, list[str]]] = []
     examples = examples or {}
+    verdicts: dict[tuple[str, str], str | None] = {}  # (field, value) -> reason, for records without text
     for record in records:
         kept: dict[str, list[str]] = {}
         text = record.text if _copies(record, examples) >= config.prompt_copies else None
         for name, values in record.fields.items():
             kept[name] = []
             for value in values:
-                reason = _junk(value, name, text, config, field_names, examples)
+                if text is None:
+                    key = (name, value)
+                    if key not in verdicts:
+                        verdicts[key] = _junk(value, name, None, config, field_names, examples)
+                    reason = verdicts[key]
+                else:
+                    reason = _junk(value, name, text, config, field_names, examples)
                 if reason is None:
                     kept[name].append(value)
                     continue

@@ -19,6 +19,7 @@ values such as ``formal`` or ``summarization`` are often right without their wor
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 
@@ -82,10 +83,10 @@ def junk_reason(
     plain = words(raw)
     if is_placeholder(raw):
         return "placeholder"
-    names = {words(n) for n in (*field_names, field, "document_type", "doc_type", "meta_information")}
+    names, tails = _names(tuple(field_names), field)
     if plain in names or plain in SCHEMA_WORDS or all(p in SCHEMA_WORDS for p in plain.split()):
         return "field_name"
-    if any(plain.startswith(n + " ") and plain[len(n) + 1 :] in SCHEMA_WORDS | names for n in names):
+    if any(plain.startswith(n + " ") and plain[len(n) + 1 :] in tails for n in names):
         return "field_name"  # "document type value", "task type type"
     if _NUMBER.match(raw):
         return "number"
@@ -96,6 +97,14 @@ def junk_reason(
     if text is not None and raw in set(examples) and not supported(raw, text):
         return "prompt_example"
     return None
+
+
+@functools.lru_cache(maxsize=64)
+def _names(field_names: tuple[str, ...], field: str) -> tuple[frozenset[str], frozenset[str]]:
+    """The schema's field names as words, and the words that may follow one in an echo (computed once)."""
+    extra = (field, "document_type", "doc_type", "meta_information")
+    names = frozenset(words(n) for n in (*field_names, *extra))
+    return names, SCHEMA_WORDS | names
 
 
 def supported(value: str, text: str) -> bool:
