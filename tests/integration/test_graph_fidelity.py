@@ -76,7 +76,7 @@ def test_walks_mix_real_needs_and_canonical_values_make_the_difference(graph: Gr
     assert manifest["stages"]["extract"]["counts"]["kept"] == 107  # the file stood in for extract
     assert manifest["stages"]["canonical"]["counts"]["notes"]["merged_forms"] > 0
 
-    off = measure(graph, tune, tmp_path / "off", "--set", "canonical.enabled=false")
+    off = measure(graph, tune, tmp_path / "off", "--no-canonical")
     g_on, g_off = on["graph"]["overall"], off["graph"]["overall"]
     assert g_off["values"] > g_on["values"], (g_on, g_off)  # merged forms are one node each
     assert g_off["shared_values"] < g_on["shared_values"], (g_on, g_off)

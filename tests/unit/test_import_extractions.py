@@ -67,3 +67,4 @@ def test_help_shows_the_file_argument() -> None:
     result = CliRunner().invoke(main, ["load", "--help"])
     assert result.exit_code == 0
     assert "[FILE]" in result.output and "Runs doctypes, canonical first" in result.output
+    assert "--no-canonical" in result.output and "--no-store-text" in result.output

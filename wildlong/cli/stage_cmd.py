@@ -107,6 +107,8 @@ def _resolved_in(out: Path | None) -> Path | None:
 
 def _help(stage: Stage) -> str:
     needs = f" Needs {', '.join(stage.depends)} complete in the run folder." if stage.depends else ""
+    if stage.depends and set(stage.depends) <= set(stage.runs_first):
+        needs = f" Runs {', '.join(stage.runs_first)} first when they are not complete in the run folder."
     outputs = ", ".join(stage.outputs)
     text = (
         f"Run the {stage.name} stage alone: {stage.summary}.\n\nWrites {outputs} into the run folder.{needs}"
@@ -117,8 +119,6 @@ def _help(stage: Stage) -> str:
             f"{stage.takes}` writes it) instead of the folder's {stage.takes} stage; bad lines are named and "
             "skipped."
         )
-    if stage.runs_first:
-        text += f" Runs {', '.join(stage.runs_first)} first when not complete there."
     if stage.example:
         text += f"\n\n\b\nExample:\n  {stage.example}"
         if stage.takes:

@@ -98,6 +98,12 @@ STAGES: list[Stage] = [
         flags=(
             Flag(("--reset",), "load.reset", "empty the graph first", is_flag=True),
             Flag(
+                ("--canonical/--no-canonical",),
+                "canonical.enabled",
+                "canonical values first (--no-canonical: load the surface forms as they are, to compare)",
+                is_flag=True,
+            ),
+            Flag(
                 ("--store-text/--no-store-text",),
                 "load.store_text",
                 "store the query text on (:Query) (--no-store-text: only a pointer into the run's queries)",
