@@ -11,8 +11,10 @@ RESET). Then ``--walks`` walks of each strategy are sampled with the project's s
 ``wildlong.analytics.health`` (definitions there): held-out attested = the share of all unordered value
 pairs of the walks that some HELD-OUT query holds together (same doc type); train attested = the same over
 the loaded queries; walk mix, replay, queries per walk, distinct-1/2, normalised value entropy. ``random``:
-uniform distinct fields, a uniform value of each. Doc types: the run's doctypes.json when given, else one
-doc type per each of the --k most frequent document_type values and "other" for the rest.
+uniform distinct fields, a uniform value of each. Doc types: the run's doctypes.json when given, else the
+doctypes stage's defaults on the loaded queries (--k K: one doc type per each of the K most frequent
+document_type values and "other" for the rest). Values are canonicalised as a run does (the canonical
+stage's defaults on the loaded queries; held-out forms map to the same values); --no-canonical compares.
 Everything printed is measured on this run; nothing is a target.
 """
 
@@ -41,11 +43,14 @@ from wildlong.analytics.health import (  # noqa: E402
     walk_metrics,
 )
 from wildlong.loader import graph_load  # noqa: E402
-from wildlong.loader.config import LoadConfig  # noqa: E402
-from wildlong.loader.doctypes import DocTypeCluster, DocTypeModel  # noqa: E402
-from wildlong.loader.graph_rows import plan_rows  # noqa: E402
+from wildlong.loader.canonical import CanonicalConfig, canonicalise  # noqa: E402
+from wildlong.loader.config import DocTypeConfig, LoadConfig  # noqa: E402
+from wildlong.loader.doctypes import DocTypeCluster, DocTypeModel, build_doctypes  # noqa: E402
+from wildlong.loader.embed import Embedder  # noqa: E402
+from wildlong.loader.graph_rows import classify_unknown, plan_rows  # noqa: E402
+from wildlong.loader.merge import lexical_key  # noqa: E402
 from wildlong.loader.records import ExtractionRecord  # noqa: E402
-from wildlong.loader.schema import DOCUMENT_TYPE  # noqa: E402
+from wildlong.loader.schema import DOCUMENT_TYPE, FieldSchema  # noqa: E402
 from wildlong.records import Counts, read_jsonl, write_jsonl  # noqa: E402
 
 FIXTURE = ROOT / "tests" / "fixtures" / "graph" / "realistic_extractions.jsonl"
@@ -76,13 +81,43 @@ def split(records: list[ExtractionRecord], share: float, seed: int) -> tuple[lis
     return [r for r in records if r.query_id not in held], [r for r in records if r.query_id in held]
 
 
-def held_holders(records: list[ExtractionRecord], model: DocTypeModel) -> dict[str, frozenset[str]]:
-    """Value key -> held-out query ids, keyed the way the loader would key them (same doc-type model)."""
+def held_holders(
+    records: list[ExtractionRecord], model: DocTypeModel, embedder: Embedder
+) -> dict[str, frozenset[str]]:
+    """Value key -> held-out query ids, keyed the way the loader would key them (same doc-type model;
+    document_type values the model has not seen go to their nearest doc type, as the loader does)."""
     found: dict[str, set[str]] = {}
-    for row in plan_rows(records, model, Counts("heldout")):
+    extra = classify_unknown(records, model, embedder, Counts("heldout"))
+    for row in plan_rows(records, model, Counts("heldout"), extra=extra):
         for v in row.values:
             found.setdefault(v.key, set()).add(row.id)
     return {k: frozenset(v) for k, v in found.items()}
+
+
+def canonical_split(
+    train: list[ExtractionRecord], held: list[ExtractionRecord], embedder: Embedder
+) -> tuple[list[ExtractionRecord], list[ExtractionRecord]]:
+    """The canonical stage on the loaded queries (its defaults); held-out forms are mapped to the same
+    canonical values (by surface form, else by lexical key), unseen forms stay as they are."""
+    schema = FieldSchema.load()
+    examples = {f.name: f.examples for f in schema.fields}
+    result = canonicalise(train, CanonicalConfig(), embedder, Counts("canonical"), field_names=schema.names,
+                          examples=examples)  # fmt: skip
+    by_form: dict[str, dict[str, str]] = {}
+    for name, values in result.forms.items():
+        table = by_form.setdefault(name, {})
+        for value, forms in values.items():
+            for form in forms:
+                table[form] = value
+                table.setdefault(lexical_key(form), value)
+    mapped = []
+    for record in held:
+        fields = {}
+        for name, values in record.fields.items():
+            table = by_form.get(name, {})
+            fields[name] = list(dict.fromkeys(table.get(v, table.get(lexical_key(v), v)) for v in values))
+        mapped.append(record.model_copy(update={"fields": fields}))
+    return result.records, mapped
 
 
 def source(args: argparse.Namespace) -> tuple[Path, DocTypeModel | None]:
@@ -108,19 +143,29 @@ def main() -> None:
     parser.add_argument("--walks", type=int, default=1000, help="walks per strategy")
     parser.add_argument("--length", type=int, default=6)
     parser.add_argument("--seed", type=int, default=0, help="seed of the split and of every walk")
-    parser.add_argument("--k", type=int, default=8, help="stand-in doc types (without a run's doctypes.json)")
+    parser.add_argument("--k", type=int, default=None,
+                        help="stand-in doc types: the K most frequent document_type values (default: the "
+                        "doctypes stage with its defaults, or the run's doctypes.json)")  # fmt: skip
+    parser.add_argument("--no-canonical", dest="canonical", action="store_false",
+                        help="load the surface forms as they are (default: canonical values, as a run "
+                        "does)")  # fmt: skip
     parser.add_argument("--engine", choices=["cypher", "numpy"], default="cypher")
     args = parser.parse_args()
     logging.getLogger("neo4j.notifications").setLevel(logging.ERROR)
 
     path, model = source(args)
     records = list(read_jsonl(path, ExtractionRecord))
-    model = model or standin_model(records, args.k)
     train, held = split(records, args.holdout, args.seed)
+    embedder = Embedder()
+    if model is None:  # as `wildlong doctypes` builds them, from the loaded queries only
+        model = standin_model(train, args.k) if args.k else build_doctypes(train, DocTypeConfig(), embedder,
+                                                                           Counts("doctypes"))  # fmt: skip
     print(
         f"{len(records):,} records of {path}: {len(train):,} loaded, {len(held):,} held out "
-        f"(seed {args.seed})"
+        f"(seed {args.seed}); {model.k} doc types; canonical values {'on' if args.canonical else 'off'}"
     )
+    if args.canonical:
+        train, held = canonical_split(train, held, embedder)
     with tempfile.TemporaryDirectory(prefix="wildlong-fidelity-") as tmp_name:
         tmp = Path(tmp_name)
         graph, managed = open_graph(tmp)
@@ -128,10 +173,11 @@ def main() -> None:
             graph_load.reset(graph.driver, graph.database)
             write_jsonl(tmp / "train.jsonl", train)
             graph_load.load_extractions(graph.driver, graph.database, [tmp / "train.jsonl"], model,
-                                        LoadConfig(), Counts("load"), progress=False)  # fmt: skip
+                                        LoadConfig(), Counts("load"), embedder=embedder,
+                                        progress=False)  # fmt: skip
             size = graph_load.summary(graph.driver, graph.database)
             print(f"graph: {json.dumps(size)}")
-            rows = measure(graph.driver, graph.database, tmp, args, held_holders(held, model))
+            rows = measure(graph.driver, graph.database, tmp, args, held_holders(held, model, embedder))
         finally:
             graph.close()
             if managed is not None:
