@@ -1,6 +1,9 @@
 """Weighted random walks over the co-occurrence graph, run in Neo4j.
 
-Python holds each walk's state (current node, fields on the path, a seeded uniform draw per step);
+A walk starts at a value drawn in proportion to its count (the queries holding it) among the values held
+by at least ``start_min_count`` queries (2: a need that recurs, so a walk never starts inside one query's
+private values; a doc type without such values starts anywhere). Python holds each walk's state (current
+node, fields on the path, a seeded uniform draw per step);
 one batched Cypher query per step moves every walk in flight (``cypher/walks/step.cypher``): it gathers
 the candidates — neighbours whose field is not yet on the path — and picks by cumulative weight.
 The same driver loop runs the NumPy reference sampler (``synth.walk_numpy``) so that both give the same
