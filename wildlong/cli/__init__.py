@@ -28,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "graph": "wildlong.cli.graph_cmd:graph",
     "run": "wildlong.cli.run_cmd:run",
     "report": "wildlong.cli.run_cmd:report",
+    "audit": "wildlong.cli.audit_cmd:audit",
 }
 EXIT_INTERRUPTED = 130
 
