@@ -53,7 +53,7 @@ def audit_record(
 
     The user turn holds the documents then the instruction (see :func:`split_user_turn`);
     ``documents_text`` replaces the documents read from it. The instruction is checked for a prompt leak
-    too (it was written by a model from our templates).
+    too (it was written by a model from our templates). Without documents, numbers are not judged.
     """
     user, answer = turns(messages)
     documents, instruction = split_user_turn(user)
@@ -61,7 +61,7 @@ def audit_record(
         documents = documents_text
     off = set(config.disabled)
     checks = {
-        "truncated": lambda: truncated(answer, WORD.findall(documents)),
+        "truncated": lambda: truncated(answer, config, WORD.findall(documents)),
         "repetition": lambda: repetition(answer, config),
         "prompt_leak": lambda: (
             prompt_leak(answer, config)
@@ -71,7 +71,9 @@ def audit_record(
         "echo": lambda: echo(answer, instruction, config),
         "verbatim_copy": lambda: verbatim_copy(answer, documents, config),
         "wrong_language": lambda: wrong_language(answer, instruction, documents, config),
-        "ungrounded_numbers": lambda: ungrounded_numbers(answer, f"{documents}\n{instruction}", config),
+        "ungrounded_numbers": lambda: (
+            documents.strip() and ungrounded_numbers(answer, f"{documents}\n{instruction}", config)
+        ),
     }
     if not answer.strip():
         return ["truncated: no answer"] if "truncated" not in off else []

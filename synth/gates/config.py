@@ -37,6 +37,13 @@ class GateConfig(BaseModel):
     disabled: list[str] = Field(
         default_factory=list, description="gates not run, by name (truncated, repetition, echo, ...)"
     )
+    # truncated
+    truncated_max_bare_words: int = Field(
+        6,
+        ge=0,
+        description="a last line without final punctuation passes when it has at most this many words "
+        "(a heading, a signature, 'Label: value')",
+    )
     # repetition: Gopher (Rae et al. 2021, table A1) as datatrove's GopherRepetitionFilter measures it
     dup_line_frac: float = Field(0.3, ge=0, le=1, description="duplicate lines / lines at most")
     dup_para_frac: float = Field(0.3, ge=0, le=1, description="duplicate paragraphs / paragraphs at most")
@@ -49,8 +56,9 @@ class GateConfig(BaseModel):
         description="n -> characters of the most frequent word n-gram (times its count) / characters at most",
     )
     dup_ngram_char_frac: dict[int, float] = Field(
-        default_factory=lambda: {5: 0.15, 6: 0.14, 7: 0.13, 8: 0.12, 9: 0.11, 10: 0.10},
-        description="n -> characters in repeated word n-grams / characters at most",
+        default_factory=lambda: {5: 0.30, 6: 0.28, 7: 0.26, 8: 0.24, 9: 0.22, 10: 0.20},
+        description="n -> characters in repeated word n-grams / characters at most (Gopher's web values "
+        "doubled: list-shaped answers repeat phrases, loops measure 0.5 and more)",
     )
     repetition_min_words: int = Field(
         50, ge=1, description="n-gram measures only for texts of at least this many words (short ones vary)"
@@ -75,6 +83,9 @@ class GateConfig(BaseModel):
         ge=0,
         le=1,
         description="an echo: at least this share of the answer's content words are the instruction's",
+    )
+    echo_min_words: int = Field(
+        10, ge=1, description="answers with fewer content words than this are not judged ('OKAY', a date)"
     )
     echo_max_new_words: int = Field(
         6, ge=0, description="an echo adds at most this many distinct content words of its own"

@@ -15,7 +15,8 @@ from collections.abc import Iterable
 from wildlong.synth.gates.config import GateConfig
 
 WORD = re.compile(r"\w+")
-_FENCE = re.compile(r"^\s*(```|~~~)")
+_CODE_BLOCK = re.compile(r"^\s*(```|~~~).*?(^\s*\1[^\n]*$|\Z)", re.DOTALL | re.MULTILINE)
+_INLINE_CODE = re.compile(r"`[^`\n]*`")
 _LIST_ITEM = re.compile(r"^\s*(?:[-*+•]|\d{1,3}[.)])\s+\S")
 _TABLE_ROW = re.compile(r"^\s*\|.*\|\s*$")
 _URL_END = re.compile(r"(?:https?://|www\.)\S+$")
@@ -31,21 +32,27 @@ _FUNCTION_TEXT = (
 _FUNCTION_WORDS = frozenset(_FUNCTION_TEXT.split())
 
 
-def truncated(text: str, vocabulary: Iterable[str] = ()) -> str | None:
+def prose(text: str) -> str:
+    """``text`` without its code blocks and inline code."""
+    return _INLINE_CODE.sub(" ", _CODE_BLOCK.sub(" ", text)).strip()
+
+
+def truncated(text: str, config: GateConfig, vocabulary: Iterable[str] = ()) -> str | None:
     """Why ``text`` looks cut off (mid-sentence, mid-word, an open code block, bracket or quote), or None.
 
     A clean last line passes: a sentence with final punctuation, a closed code fence, a table row, a
-    complete list item, a URL or a number. ``vocabulary`` (the documents' words) tells a cut word: a last
+    complete list item, a URL, a number, or a short line (a heading, a signature, ``Label: value``).
+    ``vocabulary`` (the documents' words) tells a cut word: a last
     word it lacks that is the start of one of its words (``"writ"`` of ``"written"``).
     """
     body = text.rstrip()
     if not body:
         return "empty"
     lines = body.splitlines()
-    if sum(1 for line in lines if _FENCE.match(line)) % 2:
+    if body.count("```") % 2 or sum(1 for line in lines if line.lstrip().startswith("~~~")) % 2:
         return "unclosed code block"
     last = lines[-1].strip()
-    if _FENCE.match(last):
+    if last.endswith(("```", "~~~")):
         return None
     paragraph = body.split("\n\n")[-1]
     if paragraph.count("(") > paragraph.count(")") or paragraph.count("[") > paragraph.count("]"):
@@ -64,7 +71,7 @@ def truncated(text: str, vocabulary: Iterable[str] = ()) -> str | None:
         return f"ends mid-word ({_tail(body)})"
     if last.endswith(_TERMINAL) or _URL_END.search(last) or _NUMBER_END.search(last):
         return None
-    if _LIST_ITEM.match(last) or last.startswith("#"):
+    if _LIST_ITEM.match(last) or last.startswith("#") or len(words) <= config.truncated_max_bare_words:
         return None
     return f"ends mid-sentence ({_tail(body)})"
 
@@ -84,8 +91,9 @@ def _tail(text: str, n: int = 40) -> str:
 
 
 def repetition(text: str, config: GateConfig) -> str | None:
-    """Which Gopher repetition measure (or the compression ratio) ``text`` exceeds, or None."""
-    body = text.strip()
+    """Which Gopher repetition measure (of the prose: code blocks repeat lines by nature) or the
+    compression ratio (of the whole text) ``text`` exceeds, or None."""
+    body = prose(text) or text.strip()
     if not body:
         return None
     size = len(body)
@@ -106,8 +114,9 @@ def repetition(text: str, config: GateConfig) -> str | None:
         why = _ngram_repetition(words, size, config)
         if why:
             return why
-    if size >= config.compression_min_chars:
-        ratio = len(zlib.compress(body.encode("utf-8"), 9)) / len(body.encode("utf-8"))
+    raw = text.strip().encode("utf-8")
+    if len(raw) >= config.compression_min_chars:
+        ratio = len(zlib.compress(raw, 9)) / len(raw)
         if ratio < config.compression_min_ratio:
             return f"compresses to {ratio:.0%} of its size"
     return None

@@ -7,12 +7,11 @@ import re
 
 from wildlong.loader.language import detect
 from wildlong.synth.gates.config import GateConfig
+from wildlong.synth.gates.form import prose
 
 WORD = re.compile(r"\w+")
 _NUMBER = re.compile(r"(?<![\w.,])\d+(?:[.,]\d+)*(?!\w)")
 _LIST_MARKER = re.compile(r"^(\s*(?:#+\s*)?)\d{1,3}[.)](?=\s)", re.MULTILINE)
-_CODE_BLOCK = re.compile(r"(```|~~~).*?(\1|\Z)", re.DOTALL)
-_INLINE_CODE = re.compile(r"`[^`\n]*`")
 _STOP_TEXT = (
     "the a an and or but nor of to in on at by for with from into onto about as is are was were be been "
     "being has have had do does did this that these those it its they them their there here what which who "
@@ -30,10 +29,11 @@ def content_words(text: str) -> list[str]:
 
 
 def echo(answer: str, instruction: str, config: GateConfig) -> str | None:
-    """Why ``answer`` is mostly a restatement of ``instruction``, or None."""
-    words = content_words(answer)
+    """Why ``answer`` is mostly a restatement of ``instruction``, or None (code is left out; short
+    answers and yes/no answers are not judged)."""
+    words = content_words(prose(answer))
     asked = set(content_words(instruction))
-    if not words or not asked or re.match(r"\s*(yes|no)\b", answer, re.IGNORECASE):
+    if len(words) < config.echo_min_words or not asked or re.match(r"\s*(yes|no)\b", answer, re.I):
         return None
     overlap = sum(w in asked for w in words) / len(words)
     new = set(words) - asked
@@ -43,8 +43,9 @@ def echo(answer: str, instruction: str, config: GateConfig) -> str | None:
 
 
 def verbatim_copy(answer: str, documents: str, config: GateConfig) -> str | None:
-    """Why ``answer`` is mostly text copied from ``documents`` (shared word n-grams), or None."""
-    words = WORD.findall(answer.lower())
+    """Why ``answer`` (its prose: code is left out) is mostly text copied from ``documents`` (shared word
+    n-grams), or None."""
+    words = WORD.findall(prose(answer).lower())
     n = config.copy_ngram_words
     if len(words) < config.copy_min_words or len(words) < n:
         return None
@@ -87,11 +88,6 @@ def ungrounded_numbers(answer: str, sources: str, config: GateConfig) -> str | N
     if len(missing) > config.numbers_max_ungrounded:
         return f"{len(missing)} numbers not in the documents: {', '.join(missing[:5])}"
     return None
-
-
-def prose(text: str) -> str:
-    """``text`` without code blocks and inline code."""
-    return _INLINE_CODE.sub(" ", _CODE_BLOCK.sub(" ", text)).strip()
 
 
 def wrong_language(answer: str, instruction: str, documents: str, config: GateConfig) -> str | None:

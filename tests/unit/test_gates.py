@@ -113,10 +113,13 @@ def test_no_answer_is_truncated() -> None:
         "Use it like this:\n\n```python\nif (n := len(a)) > 10:\n    print(n)\n```",
         "He said “no security” (for us or our neighbours).",
         "这个运算符被称为“海象运算符”。",
+        "Electron: Charged atom component\nHiggs-Boson: Mass giving particle",
+        "Sincerely,\n\n[Your Name]\nDocument Management Task Force",
+        "Run it:\n```./hello_world```\nIt prints Hello World!",
     ],
 )
 def test_clean_endings_are_not_truncated(text: str) -> None:
-    assert truncated(text) is None
+    assert truncated(text, CONFIG) is None
 
 
 @pytest.mark.parametrize(
@@ -125,23 +128,24 @@ def test_clean_endings_are_not_truncated(text: str) -> None:
         ("The court held that the enhancement applies whenever the", "ends mid-sentence"),
         ("The court held that the enhancement applies,", "ends mid-sentence"),
         ("The sentence was affirmed and the court went on to discuss", "ends mid-sentence"),
+        ("This class sets up the logger object and adds a console and file", "ends mid-sentence"),
         ("```python\nx = 1\n", "unclosed code block"),
         ("The statute says (in section 5-8-1", "unclosed bracket"),
         ("The indictment alleged that he “personally discharged a firearm", "unclosed quote"),
     ],
 )
 def test_cut_endings_are_truncated(text: str, why: str) -> None:
-    reason = truncated(text)
+    reason = truncated(text, CONFIG)
     assert reason is not None and reason.startswith(why)
 
 
 def test_a_cut_word_is_told_by_the_documents_vocabulary() -> None:
     text = "- Earnings rose 6.2 percent over the last three mon"
     assert (
-        truncated(text, ["months", "percent"])
+        truncated(text, CONFIG, ["months", "percent"])
         == "ends mid-word ('…rose 6.2 percent over the last three mon')"
     )
-    assert truncated("- Earnings rose 6.2 percent over the last three months", ["months"]) is None
+    assert truncated("- Earnings rose 6.2 percent over the last three months", CONFIG, ["months"]) is None
 
 
 # ------------------------------------------------------------------------------------------ repetition
@@ -173,6 +177,13 @@ def test_the_compression_ratio_catches_a_loop_too_short_for_ngrams() -> None:
 
 def test_a_long_varied_answer_is_not_repetition() -> None:
     assert repetition(parts("good-long-summary")[2], CONFIG) is None
+
+
+def test_repeated_lines_of_code_are_not_repetition() -> None:
+    code = "\n".join(
+        f"    def {name}(self, message):\n        self.log(message)\n    }}" for name in "abcdef"
+    )
+    assert repetition(f"Here is the class:\n\n```python\n{code}\n```\n\nEach method logs.", CONFIG) is None
 
 
 # ----------------------------------------------------------------------------------------- prompt_leak
@@ -244,6 +255,10 @@ def test_a_short_answer_that_adds_the_facts_is_no_echo() -> None:
     _, instruction, answer = parts("good-short-factual")
     assert echo(answer, instruction, CONFIG) is None
     assert echo("Yes, the licensee must pay royalties.", "Must the licensee pay royalties?", CONFIG) is None
+    assert (
+        echo("February 07, 2023 22:00 in Moscow time.", "Convert February 07, 2023 to Moscow time", CONFIG)
+        is None
+    )
 
 
 # --------------------------------------------------------------------------------------- verbatim_copy
@@ -296,3 +311,11 @@ def test_list_markers_small_numbers_and_numbers_of_the_sources_are_grounded() ->
     assert ungrounded_numbers("It was 17, 18 and 19.", "", CONFIG) == (
         "3 numbers not in the documents: 17, 18, 19"
     )
+
+
+def test_numbers_are_not_judged_without_documents() -> None:
+    messages = [
+        {"role": "user", "content": "How big is the market?"},
+        {"role": "assistant", "content": "It was worth 512 billion in 2021 and grows 13.5 percent a year."},
+    ]
+    assert audit_record(messages, CONFIG) == []
