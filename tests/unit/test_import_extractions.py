@@ -68,3 +68,18 @@ def test_help_shows_the_file_argument() -> None:
     assert result.exit_code == 0
     assert "[FILE]" in result.output and "Runs doctypes, canonical first" in result.output
     assert "--no-canonical" in result.output and "--no-store-text" in result.output
+
+
+def test_a_folder_holding_only_extractions_starts_from_them(tmp_path: Path) -> None:
+    """Reference extractions dropped into a folder (no manifest): the stage commands start from them."""
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "extractions.jsonl").write_text("\n".join(_lines(15)) + "\n", encoding="utf-8")
+    code, output = _doctypes("-o", str(folder))
+    assert code == 0, output
+    assert f"imported 15 records from {folder / 'extractions.jsonl'}" in output and "✓ doctypes" in output
+    assert len((folder / "extractions.jsonl").read_text().splitlines()) == 15  # rewritten as it was
+    stages = json.loads((folder / "manifest.json").read_text())["stages"]
+    assert stages["extract"]["complete"] and stages["doctypes"]["complete"]
+    again = _doctypes("-o", str(folder))  # now a run folder: nothing imported again
+    assert again[0] == 0 and "complete already" in again[1] and "imported" not in again[1], again[1]

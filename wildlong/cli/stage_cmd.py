@@ -50,8 +50,12 @@ def make_command(stage: Stage) -> click.Command:
         cfg = resolve_cli_config(ctx, config, overrides, llm=stage.llm, graph=stage.graph, extra=extra,
                                  base=base)  # fmt: skip
         source = kwargs.get("from_file")
+        foreign = False
+        if stage.takes and source is None:  # a folder holding only e.g. extractions.jsonl, made elsewhere
+            source = _found_upstream(stage.takes, cfg.out)
+            foreign = source is not None
         imports = {stage.takes: source} if stage.takes and source is not None else None
-        execute(cfg, dry_run=dry_run, only=stage.name, force=force, imports=imports)
+        execute(cfg, dry_run=dry_run, only=stage.name, force=force, foreign_ok=foreign, imports=imports)
 
     params = [_flag_param(f) for f in stage.flags]
     if stage.takes:
@@ -97,6 +101,18 @@ def _force_option(command: click.Command) -> click.Command:
     return command
 
 
+def _found_upstream(name: str, folder: Path) -> Path | None:
+    """The upstream stage's output file in a folder that is not a WildLong run folder (no manifest)."""
+    from wildlong.run.manifest import Manifest
+    from wildlong.run.registry import STAGES
+    from wildlong.run.stage import by_name
+
+    if Manifest.is_run_folder(folder):
+        return None
+    candidate = folder / by_name(STAGES, name).outputs[0]
+    return candidate if candidate.is_file() else None
+
+
 def _resolved_in(out: Path | None) -> Path | None:
     from wildlong.run.config import RunConfig
 
@@ -117,7 +133,8 @@ def _help(stage: Stage) -> str:
         text += (
             f"\n\nFILE: start from your own {stage.takes} output (JSONL, one record per line as `wildlong "
             f"{stage.takes}` writes it) instead of the folder's {stage.takes} stage; bad lines are named and "
-            "skipped."
+            f"skipped. In a folder that is no run folder but holds {stage.takes}'s output file, that file "
+            "is the FILE."
         )
     if stage.example:
         text += f"\n\n\b\nExample:\n  {stage.example}"
