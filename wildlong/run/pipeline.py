@@ -107,7 +107,8 @@ def run(
                 continue
             if only is not None:
                 _check_upstream(stage, ctx.manifest, prints)
-            if not force and ctx.manifest.complete(stage.name, prints[stage.name]):
+            forced = force and (only is None or stage.name == only)  # never the stages it runs first
+            if not forced and ctx.manifest.complete(stage.name, prints[stage.name]):
                 skipped.append(stage.name)
                 echo(f"= {stage.name:<10} complete already ({brief(ctx.manifest.counts(stage.name))})")
             else:
