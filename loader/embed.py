@@ -54,6 +54,9 @@ class Embedder:
         if self._model is None:
             os.environ["HF_HUB_OFFLINE"] = "1"
             os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+            # Idle OpenMP threads sleep instead of spinning (read when torch first loads; a value the user
+            # set is kept): with more runnable threads than free cores, spinning made encoding 3-4x slower.
+            os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
             from sentence_transformers import SentenceTransformer
             from transformers.utils import logging as hf_logging
 
