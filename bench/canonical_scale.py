@@ -346,8 +346,10 @@ def main() -> None:
     embedder = TimedEmbedder()
     started = time.perf_counter()
     embedder.encode(["warm up"])
+    wait = os.environ.get("OMP_WAIT_POLICY", "unset")
     print(f"model loaded in {time.perf_counter() - started:.1f} s (not counted); torch threads "
-          f"{_torch_threads()}, cores {cores()}, load average {os.getloadavg()[0]:.1f}")  # fmt: skip
+          f"{_torch_threads()} (OMP_WAIT_POLICY {wait}), cores {cores()}, "
+          f"load average {os.getloadavg()[0]:.1f}")  # fmt: skip
     runs = []
     for n in [args.baseline, args.queries] if args.baseline else [args.queries]:
         started = time.perf_counter()
