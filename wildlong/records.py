@@ -127,7 +127,7 @@ def read_jsonl(path: Path, model: type[R], counts: Counts | None = None, strict:
                         continue
                     record = model.model_validate(json.loads(text))
                 except (UnicodeDecodeError, json.JSONDecodeError, ValidationError) as exc:
-                    message = f"{path}:{number}: {_why(exc)}"
+                    message = f"{path}:{number}: {line_error(exc)}"
                     if strict or counts is None:
                         hint = (
                             "fix the line, or run without --strict to count and skip it" if strict else None
@@ -140,7 +140,8 @@ def read_jsonl(path: Path, model: type[R], counts: Counts | None = None, strict:
             raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
 
 
-def _why(exc: Exception) -> str:
+def line_error(exc: Exception) -> str:
+    """Why a JSONL line is bad, in a few words (not UTF-8, invalid JSON, the first invalid field)."""
     if isinstance(exc, UnicodeDecodeError):
         return f"not UTF-8 (byte 0x{exc.object[exc.start]:02x} at column {exc.start + 1})"
     if isinstance(exc, json.JSONDecodeError):

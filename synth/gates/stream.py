@@ -12,6 +12,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from wildlong.errors import InputError
+from wildlong.records import line_error
 from wildlong.synth.gates.audit import audit_record
 from wildlong.synth.gates.config import GateConfig
 
@@ -99,24 +100,13 @@ def audit_file(path: Path, config: GateConfig, summary: Summary) -> Iterator[Ver
                 record = ChatRecord.model_validate(json.loads(raw))
             except (UnicodeDecodeError, json.JSONDecodeError, ValidationError) as exc:
                 summary.malformed += 1
-                summary.messages.append(f"{path}:{number}: {_why(exc)}")
+                summary.messages.append(f"{path}:{number}: {line_error(exc)}")
                 continue
             messages = [m.model_dump() for m in record.messages]
             reasons = audit_record(messages, config)
             verdict = Verdict(number, record.id if record.id is not None else number, reasons, raw)
             summary.add(verdict)
             yield verdict
-
-
-def _why(exc: Exception) -> str:
-    if isinstance(exc, UnicodeDecodeError):
-        return f"not UTF-8 (byte 0x{exc.object[exc.start]:02x} at column {exc.start + 1})"
-    if isinstance(exc, json.JSONDecodeError):
-        return f"invalid JSON ({exc.msg} at column {exc.pos + 1})"
-    assert isinstance(exc, ValidationError)
-    first = exc.errors()[0]
-    where = ".".join(str(p) for p in first["loc"]) or "(record)"
-    return f"{where}: {first['msg']}"
 
 
 def verdict_json(verdict: Verdict) -> str:
